@@ -1,0 +1,14 @@
+import { Type } from '@sinclair/typebox';
+import { NAME_PATTERN } from './ids.ts';
+
+/** Building blocks shared by event and command schemas. */
+export const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+/** A gateway, agent or connector id: lowercase, subject-safe. */
+export const Name = Type.String({ pattern: NAME_PATTERN });
+export const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
+export const IsoTime = Type.String({ format: 'date-time', maxLength: 40 });
+export const Text = (maxLength = 1000) => Type.String({ maxLength });
+export const NonNegativeInt = Type.Integer({ minimum: 0 });
+export const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer> | ReturnType<typeof Type.Number> | ReturnType<typeof Type.Object>>(t: T) =>
+  Type.Union([t, Type.Null()]);
+export const Strict = { additionalProperties: false } as const;

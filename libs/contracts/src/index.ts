@@ -18,3 +18,8 @@ export {
 export * from './subjects.ts';
 export * as schemas from './schema.ts';
 export { RequestSummarySchema, ApprovalRequirementSchema, ActionOutcomeSchema } from './events/action.ts';
+export * from './sealed.ts';
+export * from './kv.ts';
+export * from './commands/policy.ts';
+export * from './commands/vault.ts';
+export * from './commands/approval.ts';

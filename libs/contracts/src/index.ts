@@ -23,3 +23,4 @@ export * from './kv.ts';
 export * from './commands/policy.ts';
 export * from './commands/vault.ts';
 export * from './commands/approval.ts';
+export * from './commands/control.ts';

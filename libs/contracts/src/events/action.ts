@@ -77,6 +77,12 @@ export const ActionDecidedV1 = Type.Object(
     /** A CEL evaluation error that forced a deny, recorded so it can be fixed. */
     error: Type.Union([Type.Object({ code: Text(100), message: Text(1000) }, Strict), Type.Null()]),
     evaluationMicros: Type.Number({ minimum: 0 }),
+    /**
+     * The session aggregate values (`session.<name>` in conditions) the decision used, part of
+     * the digested input; absent when no rule read any. Recorded so a session-aware decision
+     * recomputes exactly, whatever other replicas were doing at the time.
+     */
+    session: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), Type.Number(), { maxProperties: 100 })),
   },
   Strict,
 );

@@ -24,3 +24,4 @@ export * from './commands/policy.ts';
 export * from './commands/vault.ts';
 export * from './commands/approval.ts';
 export * from './commands/control.ts';
+export * from './permissions.ts';

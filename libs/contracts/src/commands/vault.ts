@@ -64,3 +64,28 @@ export const SecretMetadataSchema = Type.Object(
   Strict,
 );
 export type SecretMetadata = Static<typeof SecretMetadataSchema>;
+
+/** `tf.cmd.vault.secret.list`: metadata of the secrets of one gateway (or all), never values. */
+export const VaultSecretListRequestSchema = Type.Object({ gatewayId: Type.Optional(Name), includeRevoked: Type.Optional(Type.Boolean()) }, Strict);
+export type VaultSecretListRequest = Static<typeof VaultSecretListRequestSchema>;
+export const VaultSecretListReplySchema = Type.Object({ secrets: Type.Array(SecretMetadataSchema) }, Strict);
+export type VaultSecretListReply = Static<typeof VaultSecretListReplySchema>;
+
+/** `tf.cmd.vault.secret.revoke`: no version of the secret is released any more. */
+export const VaultSecretRevokeRequestSchema = Type.Object({ gatewayId: Name, name: Name, actor: Text(200) }, Strict);
+export type VaultSecretRevokeRequest = Static<typeof VaultSecretRevokeRequestSchema>;
+export const VaultSecretRevokeReplySchema = Type.Object({ secretId: Uuid, name: Name, revoked: Type.Literal(true) }, Strict);
+export type VaultSecretRevokeReply = Static<typeof VaultSecretRevokeReplySchema>;
+
+/**
+ * `tf.cmd.vault.master_key.rotate`: re-wrap every data key still under a previous master key
+ * with the current one (the vault must have been started with the new key as current and the
+ * old one as previous). Secret values are not decrypted.
+ */
+export const VaultMasterKeyRotateRequestSchema = Type.Object({ actor: Text(200) }, Strict);
+export type VaultMasterKeyRotateRequest = Static<typeof VaultMasterKeyRotateRequestSchema>;
+export const VaultMasterKeyRotateReplySchema = Type.Object(
+  { masterKeyId: Text(100), previousMasterKeyIds: Type.Array(Text(100)), rewrappedDataKeys: Type.Integer({ minimum: 0 }) },
+  Strict,
+);
+export type VaultMasterKeyRotateReply = Static<typeof VaultMasterKeyRotateReplySchema>;

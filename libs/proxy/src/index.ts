@@ -1,0 +1,12 @@
+export { createProxyServer, type ProxyServer } from './server.ts';
+export { loadOrCreateCa, isHostname, CA_CERT_FILE, CA_KEY_FILE, type CertificateAuthority, type LeafCertificate, type LoadOrCreateCaOptions } from './ca.ts';
+export { createCertificateCache, type CertificateCache, type CertificateCacheOptions } from './certificate-cache.ts';
+export { createEgressGuard, blockedReason, type EgressGuard, type EgressGuardOptions, type BlockedReason, type CheckedAddress } from './egress.ts';
+export { createKillSwitchState, type KillSwitchState, type KillSwitchSubject } from './kill-switch-state.ts';
+export { genericClassify, GENERIC_CLASSIFIER_VERSION } from './generic-classify.ts';
+export { requestDigest, type RequestFacts } from './action-events.ts';
+export { proxyToken } from './proxy-auth.ts';
+export { GatewayHeaders, ProblemTypes, type Problem } from './problem.ts';
+export { ProxyError, ProxyErrorCode } from './errors.ts';
+export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from './runtime.ts';
+export type * from './types.ts';

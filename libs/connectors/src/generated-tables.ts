@@ -15,10 +15,10 @@ export interface GeneratedTables {
   slack: { methods: string[] };
 }
 
-const dir = join(import.meta.dirname, 'generated');
+const DIR = join(import.meta.dirname, 'generated');
 let cached: GeneratedTables | undefined;
 
-function load<T>(file: string): T {
+function load<T>(dir: string, file: string): T {
   try {
     return JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;
   } catch (cause) {
@@ -30,16 +30,21 @@ function load<T>(file: string): T {
   }
 }
 
+/** Reads the route tables from `dir`; throws `TF_ERR_CONNECTORS_NOT_BUILT` with the build command when one is missing. */
+export function loadGeneratedTables(dir: string): GeneratedTables {
+  return {
+    manifest: load(dir, 'manifest.json'),
+    githubRest: load(dir, 'github-rest.json'),
+    githubGraphql: load(dir, 'github-graphql.json'),
+    stripe: load(dir, 'stripe.json'),
+    openai: load(dir, 'openai.json'),
+    anthropic: load(dir, 'anthropic.json'),
+    slack: load(dir, 'slack.json'),
+  };
+}
+
 /** The route tables generated at build time by scripts/generate.ts, read once. */
 export function generatedTables(): GeneratedTables {
-  cached ??= {
-    manifest: load('manifest.json'),
-    githubRest: load('github-rest.json'),
-    githubGraphql: load('github-graphql.json'),
-    stripe: load('stripe.json'),
-    openai: load('openai.json'),
-    anthropic: load('anthropic.json'),
-    slack: load('slack.json'),
-  };
+  cached ??= loadGeneratedTables(DIR);
   return cached;
 }

@@ -207,11 +207,11 @@ const cases: Case[] = [
   {
     name: 'stripe paymentIntents.create with metadata',
     host: 'api.stripe.com',
-    send: () => stripe().paymentIntents.create({ amount: 129900, currency: 'eur', customer: 'cus_9', metadata: { order_id: '6735' }, payment_method_types: ['card'] }),
+    send: () => stripe().paymentIntents.create({ amount: 129900, currency: 'eur', customer: 'cus_9', metadata: { order_id: '6735' }, automatic_payment_methods: { enabled: true } }),
     type: 'stripe.payment_intent.create',
     risk: 'write',
     resource: 'cus_9',
-    params: { amount: 129900, currency: 'eur', customer: 'cus_9', 'metadata.order_id': '6735', 'payment_method_types.0': 'card' },
+    params: { amount: 129900, currency: 'eur', customer: 'cus_9', 'metadata.order_id': '6735', 'automatic_payment_methods.enabled': 'true' },
   },
   { name: 'stripe paymentIntents.cancel', host: 'api.stripe.com', send: () => stripe().paymentIntents.cancel('pi_123'), type: 'stripe.payment_intent.cancel', risk: 'destructive', resource: 'pi_123' },
   { name: 'stripe customers.del', host: 'api.stripe.com', send: () => stripe().customers.del('cus_42'), type: 'stripe.customer.delete', risk: 'destructive', resource: 'cus_42', params: { id: 'cus_42' } },

@@ -37,7 +37,11 @@ async function subscribeRefused(nc: NatsConnection, subject: string, queue?: str
 /** Publishes and reports whether the server refused it, checking that a listener with full rights did not get it. */
 async function publishRefused(nc: NatsConnection, subject: string, witness: NatsConnection): Promise<boolean> {
   const got: string[] = [];
-  const sub = witness.subscribe(subject, { callback: (_e, m) => got.push(m.subject) });
+  const sub = witness.subscribe(subject, {
+    callback: (_e, m) => {
+      got.push(m.subject);
+    },
+  });
   await witness.flush();
   let refused = false;
   const watching = (async () => {

@@ -74,7 +74,7 @@ const DEFAULT_INPUT = {
  */
 export function parsePolicyTests(source: string, fileName = 'policy.test.yaml'): PolicyTestSuite {
   const r = createYamlReader(source, fileName);
-  const fail = () => new PolicyInvalidError(r.issues, { code: PolicyErrorCode.TestsInvalid });
+  const fail = () => new PolicyInvalidError(r.issues.sort((a, b) => a.line - b.line || a.col - b.col), { code: PolicyErrorCode.TestsInvalid });
   if (r.issues.length) throw fail();
   const top = readMap(r, r.root, '', 'the test file', TOP, ['cases']);
   if (!top) throw fail();

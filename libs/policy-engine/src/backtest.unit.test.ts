@@ -50,7 +50,7 @@ const agents = ['support-1', 'support-2', 'intern-a', 'intern-b', 'ci-bot'];
 
 function randomAction(rand: () => number): Action {
   const pick = rand();
-  const base = { connector: '', resource: null, params: {}, risk: 'write', notes: [] } as Action;
+  const base: Action = { type: 'x.y', connector: '', resource: null, params: {}, risk: 'write', notes: [] };
   const mk = (type: string, over: Partial<Action>): Action => ({ ...base, type, connector: type.split('.')[0]!, ...over });
   if (pick < 0.3) return mk('github.repo.get', { risk: 'read', resource: 'acme/app' });
   if (pick < 0.4) return mk('github.pr.merge', { resource: 'acme/app', params: { pull_number: Math.floor(rand() * 100) } });
@@ -117,7 +117,7 @@ function directChanges(history: RecordedDecision[]): Map<string, { before: Decis
     const at = Date.parse(decided.time);
     const r = requested.data;
     const isRefund = r.action.type === 'stripe.refund.create';
-    const session = isRefund
+    const session: Record<string, number> = isRefund
       ? {
           refunds_last_hour: allowed.filter((a) => a.agent === r.agentId && a.at > at - 3_600_000).length,
           refunded_this_run: allowed.filter((a) => a.run === r.runId && a.at > at - 86_400_000).reduce((s, a) => s + a.amount, 0),

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '@tameflare/contracts';
 import { createTestDatabase, freePort, type TestDatabase } from '@tameflare/testing';
-import { describeEventStoreContract } from '../testing/contract.ts';
-import { fixtures } from '../testing/fixtures.ts';
+import { describeEventStoreContract } from '../test/contract.ts';
+import { fixtures } from '../test/fixtures.ts';
 import { DuplicateEventError } from '../errors.ts';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store.ts';
 

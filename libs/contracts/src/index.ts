@@ -21,6 +21,7 @@ export { RequestSummarySchema, ApprovalRequirementSchema, ActionOutcomeSchema } 
 export * from './sealed.ts';
 export * from './kv.ts';
 export * from './commands/policy.ts';
+export * from './commands/policy-history.ts';
 export * from './commands/vault.ts';
 export * from './commands/approval.ts';
 export * from './commands/control.ts';

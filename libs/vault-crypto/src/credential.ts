@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { CredentialInjection, SealedCredential } from '@tameflare/contracts';
+import type { CredentialInjection, SealedBox, SealedCredential } from '@tameflare/contracts';
 import { open, seal, type Sealer } from './seal.ts';
 
 /** What a released credential is bound to: the one action and ingress instance it was released for. */
@@ -47,4 +47,12 @@ export function openCredential(credential: SealedCredential, privateKey: KeyObje
   const s = buf.toString('utf8');
   buf.fill(0);
   return s;
+}
+
+/**
+ * Seals a secret value for `tf.cmd.vault.secret.put` (the CLI's side): to the vault's transport
+ * key from `tf.cmd.vault.public_key`, bound to the gateway and name it will be stored under.
+ */
+export function sealSecretValue(value: string | Uint8Array, vaultPublicKey: string, target: { gatewayId: string; name: string }): SealedBox {
+  return seal(value, vaultPublicKey, secretPutAad(target.gatewayId, target.name));
 }

@@ -23,7 +23,7 @@ export {
 } from './master-key.ts';
 export { decryptSecret, encryptSecret, rewrapDataKey, secretAad, type EncryptedSecret, type SecretBinding } from './envelope.ts';
 export { SEALED_ALG, createIngressKeyPair, createSealer, open, seal, type RecipientKeyPair, type Sealer, type SealerOptions } from './seal.ts';
-export { credentialAad, openCredential, sealCredential, secretPutAad, type CredentialBinding } from './credential.ts';
+export { credentialAad, openCredential, sealCredential, sealSecretValue, secretPutAad, type CredentialBinding } from './credential.ts';
 export { MAX_SECRET_BYTES, MIN_SECRET_BYTES, validateSecretValue } from './limits.ts';
 export { basicCredential, injectCredential, type HeaderMap, type InjectedRequest } from './inject.ts';
 export { REDACTED, createSecretScrubber, secretForms, type SecretScrubber } from './scrub.ts';

@@ -1,0 +1,1 @@
+export { createEventFactory, type EventFactory, type ActionOptions } from './event-factory.ts';

@@ -88,11 +88,11 @@ CREATE INDEX IF NOT EXISTS events_log_order ON ${s}.events (transaction_id, glob
 -- json_array_elements, the one json function that does not de-escape strings (json -> 'key' fails
 -- on a document containing an escaped NUL character, which events may legitimately carry).
 CREATE OR REPLACE FUNCTION ${s}.batch_rows(
-  p_ids uuid[], p_types text[], p_versions integer[], p_times text[], p_data json, p_metadata json)
-RETURNS TABLE (ord bigint, id uuid, type text, version integer, "time" text, data json, metadata json)
+  p_streams text[], p_ids uuid[], p_types text[], p_versions integer[], p_times text[], p_data json, p_metadata json)
+RETURNS TABLE (ord bigint, sid text, id uuid, type text, version integer, "time" text, data json, metadata json)
 LANGUAGE sql IMMUTABLE AS $fn$
-  SELECT i.ord, i.id, i.type, i.version, i.time, d.value, m.value
-  FROM unnest(p_ids, p_types, p_versions, p_times) WITH ORDINALITY AS i(id, type, version, time, ord)
+  SELECT i.ord, i.sid, i.id, i.type, i.version, i.time, d.value, m.value
+  FROM unnest(p_streams, p_ids, p_types, p_versions, p_times) WITH ORDINALITY AS i(sid, id, type, version, time, ord)
   JOIN json_array_elements(p_data) WITH ORDINALITY AS d(value, ord) ON d.ord = i.ord
   JOIN json_array_elements(p_metadata) WITH ORDINALITY AS m(value, ord) ON m.ord = i.ord
 $fn$;
@@ -131,7 +131,7 @@ BEGIN
   WITH ins AS (
     INSERT INTO ${s}.events (stream_id, stream_version, event_id, event_type, event_version, event_time, data, metadata)
     SELECT p_stream, v_current + b.ord, b.id, b.type, b.version, b.time, b.data, b.metadata
-    FROM ${s}.batch_rows(p_ids, p_types, p_versions, p_times, p_data, p_metadata) AS b
+    FROM ${s}.batch_rows(NULL, p_ids, p_types, p_versions, p_times, p_data, p_metadata) AS b
     ORDER BY b.ord
     RETURNING global_position, stream_version
   )
@@ -164,28 +164,23 @@ BEGIN
     RAISE EXCEPTION 'a younger transaction appended to one of these streams first' USING ERRCODE = '${ORDERING_SQLSTATE}';
   END IF;
 
-  WITH batch AS (
-    SELECT b.*, p_streams[b.ord] AS sid
-    FROM ${s}.batch_rows(p_ids, p_types, p_versions, p_times, p_data, p_metadata) AS b
-  ), firsts AS (
-    SELECT DISTINCT ON (batch.id) batch.* FROM batch ORDER BY batch.id, batch.ord
+  WITH firsts AS (
+    SELECT DISTINCT ON (b.id) b.*
+    FROM ${s}.batch_rows(p_streams, p_ids, p_types, p_versions, p_times, p_data, p_metadata) AS b
+    ORDER BY b.id, b.ord
   ), fresh AS (
-    SELECT f.*, row_number() OVER (PARTITION BY f.sid ORDER BY f.ord) AS n
-    FROM firsts f
+    SELECT f.*, coalesce(st.version, -1) + row_number() OVER (PARTITION BY f.sid COLLATE "C" ORDER BY f.ord) AS v
+    FROM firsts f LEFT JOIN ${s}.streams st ON st.stream_id = f.sid
     WHERE NOT EXISTS (SELECT 1 FROM ${s}.events x WHERE x.event_id = f.id)
-  ), heads AS (
-    SELECT fresh.sid, count(*) AS cnt, coalesce(max(st.version), -1) AS base
-    FROM fresh LEFT JOIN ${s}.streams st ON st.stream_id = fresh.sid
-    GROUP BY fresh.sid
   ), ins AS (
     INSERT INTO ${s}.events (stream_id, stream_version, event_id, event_type, event_version, event_time, data, metadata)
-    SELECT f.sid, h.base + f.n, f.id, f.type, f.version, f.time, f.data, f.metadata
-    FROM fresh f JOIN heads h ON h.sid = f.sid
+    SELECT f.sid, f.v, f.id, f.type, f.version, f.time, f.data, f.metadata
+    FROM fresh f
     ORDER BY f.ord
     RETURNING 1
   ), bump AS (
     INSERT INTO ${s}.streams AS st (stream_id, version, last_tx)
-    SELECT h.sid, h.base + h.cnt, pg_current_xact_id() FROM heads h
+    SELECT f.sid, max(f.v), pg_current_xact_id() FROM fresh f GROUP BY f.sid
     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, last_tx = excluded.last_tx, updated_at = now()
   )
   SELECT count(*)::integer INTO v_appended FROM ins;

@@ -2,13 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { isTameFlareError } from '@tameflare/contracts';
+import { createSecretScrubber, injectCredential, type HeaderMap, type SecretScrubber } from '@tameflare/vault-crypto';
 import { inboundResponseHeaders, injectionHeader, outboundRequestHeaders } from './headers.ts';
 import { GatewayHeaders, ProblemTypes, problem, sendProblem } from './problem.ts';
 import { hostHeader } from './target.ts';
 import type { ActionRun, Flight } from './govern.ts';
 import type { BodyPrefix } from './read-body.ts';
 import type { Override, Runtime } from './runtime.ts';
-import type { CredentialGrant, ResponseScrubber, Route, Target } from './types.ts';
+import type { ReleasedCredential, Route, Target } from './types.ts';
 
 class BodyTooLarge extends Error {}
 class ClientGone extends Error {}
@@ -41,33 +42,48 @@ function stripQueryParam(pathAndQuery: string, name: string): string {
   return pathAndQuery.slice(0, q) + (kept.length ? '?' + kept.join('&') : '');
 }
 
+/** A flat name/value list as a header map (duplicates become arrays), for the credential injector. */
+function toHeaderMap(flat: string[]): HeaderMap {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const k = flat[i]!.toLowerCase();
+    const prev = out[k];
+    out[k] = prev === undefined ? flat[i + 1]! : Array.isArray(prev) ? [...prev, flat[i + 1]!] : [prev, flat[i + 1]!];
+  }
+  return out;
+}
+
 /**
- * The outbound request line and headers: re-serialized from the parsed request (never the raw
+ * The outbound request target and headers: re-serialized from the parsed request (never the raw
  * bytes), hop-by-hop and proxy headers removed, the agent's own credential removed where the
- * connector injects one, the released credential injected.
+ * connector injects one, and the released credential injected (libs/vault-crypto). With a
+ * credential, the upstream is asked for an uncompressed body so the scrubber can see it.
  */
 export function buildOutbound(
   rawHeaders: string[],
   target: Target,
   pathAndQuery: string,
   route: Route | null,
-  credential: CredentialGrant | null,
+  credential: ReleasedCredential | null,
   requestId: string,
-): { path: string; headers: string[] } {
+): { path: string; headers: string[] | HeaderMap } {
   const injection = route?.injection ?? null;
-  let path = injection?.kind === 'query' ? stripQueryParam(pathAndQuery, injection.name) : pathAndQuery;
+  const path = injection?.kind === 'query' ? stripQueryParam(pathAndQuery, injection.name) : pathAndQuery;
   const headers = outboundRequestHeaders(rawHeaders, {
     host: hostHeader(target.host, target.port, target.scheme),
     stripHeader: injectionHeader(injection),
     requestIdHeader: GatewayHeaders.requestId,
     requestId,
   });
-  if (credential) {
-    const url = new URL(`http://x${path}`);
-    credential.inject({ headers, url });
-    if (injection?.kind === 'query') path = url.pathname + url.search;
-  }
-  return { path, headers };
+  if (!credential) return { path, headers };
+  const map = toHeaderMap(headers);
+  map['accept-encoding'] = 'identity';
+  const injected = injectCredential(map, new URL(`http://x${path}`), credential.injection, credential.value);
+  const q = path.indexOf('?');
+  return {
+    path: credential.injection.kind === 'query' ? (q < 0 ? path : path.slice(0, q)) + injected.url.search : path,
+    headers: injected.headers,
+  };
 }
 
 /** Streams the rest of a request body after its inspected prefix, counting and capping it. */
@@ -92,7 +108,7 @@ export interface ForwardHttpInput {
   route: Route | null;
   prefix: BodyPrefix;
   run: ActionRun;
-  credential: CredentialGrant | null;
+  credential: ReleasedCredential | null;
   override: Override | undefined;
   flight: Flight;
   requestId: string;
@@ -116,7 +132,8 @@ export function forwardHttp(rt: Runtime, input: ForwardHttpInput): void {
       body = Readable.from(bodyStream(req, input.prefix, rt.l.maxRequestBodyBytes, counter), { objectMode: false });
     }
   }
-  const scrubber: ResponseScrubber | null = credential?.createScrubber?.() ?? null;
+  const scrubber: SecretScrubber | null = credential ? createSecretScrubber(credential.value, credential.injection) : null;
+  const scrubStream = scrubber?.body() ?? null;
   const credentialRef = credential ? { secretName: credential.secretName, secretVersion: credential.secretVersion } : null;
   const dispatched = performance.now();
   let controller: Dispatcher.DispatchController | null = null;
@@ -128,7 +145,6 @@ export function forwardHttp(rt: Runtime, input: ForwardHttpInput): void {
     if (finished) return;
     finished = true;
     rt.active.delete(flight);
-    credential?.dispose?.();
     run.finish(outcome, {
       status,
       forwarded: true,
@@ -166,20 +182,40 @@ export function forwardHttp(rt: Runtime, input: ForwardHttpInput): void {
         status = statusCode;
         const raw = Array.isArray(c.rawHeaders) ? (c.rawHeaders as (Buffer | string)[]) : objectToRaw(parsed);
         const out = inboundResponseHeaders(raw, { dropContentLength: scrubber !== null });
+        if (scrubber) for (let i = 1; i < out.length; i += 2) out[i] = scrubber.text(out[i]!);
         out.push(GatewayHeaders.requestId, input.requestId);
         res.writeHead(statusCode, out);
+        if (scrubStream) {
+          // The scrubber holds back at most a partial match, so streamed events are not delayed.
+          scrubStream.on('data', (b: Buffer) => {
+            if (!res.write(b)) {
+              scrubStream.pause();
+              res.once('drain', () => scrubStream.resume());
+            }
+          });
+          scrubStream.on('drain', onDrain);
+        }
       },
       onResponseData(c, chunk) {
         bytesOut += chunk.length;
-        const out = scrubber ? scrubber.push(chunk) : chunk;
-        if (out.length && !res.write(out)) {
+        if (scrubStream) {
+          if (!scrubStream.write(chunk)) c.pause();
+          return;
+        }
+        if (!res.write(chunk)) {
           c.pause();
           res.once('drain', onDrain);
         }
       },
       onResponseEnd() {
-        const tail = scrubber?.flush();
-        if (tail?.length) res.write(tail);
+        if (scrubStream) {
+          scrubStream.once('end', () => {
+            res.end();
+            done('completed', null);
+          });
+          scrubStream.end();
+          return;
+        }
         res.end();
         done('completed', null);
       },

@@ -7,7 +7,7 @@ import { GatewayHeaders, ProblemTypes, problem, rawProblem } from './problem.ts'
 import { relay } from './relay.ts';
 import type { ActionRun, Flight } from './govern.ts';
 import type { Override, Runtime } from './runtime.ts';
-import type { CredentialGrant, Route, Target } from './types.ts';
+import type { ReleasedCredential, Route, Target } from './types.ts';
 
 const DROP_ON_FINAL = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
@@ -34,7 +34,7 @@ export interface ForwardUpgradeInput {
   pathAndQuery: string;
   route: Route | null;
   run: ActionRun;
-  credential: CredentialGrant | null;
+  credential: ReleasedCredential | null;
   override: Override | undefined;
   flight: Flight;
   requestId: string;
@@ -58,7 +58,6 @@ export function forwardUpgrade(rt: Runtime, input: ForwardUpgradeInput): void {
     if (finished) return;
     finished = true;
     rt.active.delete(flight);
-    credential?.dispose?.();
     run.finish(outcome, {
       status,
       forwarded: true,

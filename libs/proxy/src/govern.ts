@@ -4,7 +4,7 @@ import { buildCompleted, buildLocalDecision, buildRequested, type CompletedData,
 import { ProxyErrorCode } from './errors.ts';
 import { GatewayHeaders, ProblemTypes, problem, type GatewayAnswer } from './problem.ts';
 import type { Cuttable, Override, Runtime } from './runtime.ts';
-import type { CredentialGrant, DecideResult, Identity, Route, Target } from './types.ts';
+import type { ReleasedCredential, DecideResult, Identity, Route, Target } from './types.ts';
 
 export type Outcome = CompletedData['outcome'];
 
@@ -106,7 +106,7 @@ export interface GovernInput {
 }
 
 export type Verdict =
-  | { kind: 'forward'; run: ActionRun; credential: CredentialGrant | null; override: Override | undefined }
+  | { kind: 'forward'; run: ActionRun; credential: ReleasedCredential | null; override: Override | undefined }
   | { kind: 'answer'; run: ActionRun | null; answer: GatewayAnswer; outcome: Outcome };
 
 const UNKNOWN_CONNECTOR = 'unknown';
@@ -241,7 +241,6 @@ export async function govern(rt: Runtime, input: GovernInput): Promise<Verdict> 
   try {
     [, result] = await within(Promise.all([recordP, decideP]), rt.t.decisionMs, flight.abort.signal);
   } catch (err) {
-    decideP.then((r) => r.credential?.dispose?.(), () => undefined);
     if (flight.killed) return killDeny(flight.killed);
     if (flight.abort.signal.aborted) return { kind: 'answer', run, answer: unavailable('The agent went away.'), outcome: 'client_aborted' };
     rt.log.warn({ err, actionId: input.actionId }, 'no recorded decision; answering 503');
@@ -251,7 +250,6 @@ export async function govern(rt: Runtime, input: GovernInput): Promise<Verdict> 
   const decided = result.decided;
   const d = decided.data;
   if (d.actionId !== input.actionId) {
-    result.credential?.dispose?.();
     rt.log.error({ actionId: input.actionId, decidedFor: d.actionId }, 'decision for another action');
     return { kind: 'answer', run, answer: unavailable('The decision did not match the request.'), outcome: 'unavailable' };
   }
@@ -260,7 +258,6 @@ export async function govern(rt: Runtime, input: GovernInput): Promise<Verdict> 
 
   let credential = result.credential;
   if (d.enforced && d.decision === 'deny') {
-    credential?.dispose?.();
     return {
       kind: 'answer',
       run,
@@ -275,7 +272,6 @@ export async function govern(rt: Runtime, input: GovernInput): Promise<Verdict> 
   }
   const late = flight.killed ?? opts.killSwitch.match(flight.subject);
   if (late) {
-    credential?.dispose?.();
     flight.killed = late;
     return { kind: 'answer', run, answer: killAnswer(late, decisionExtra), outcome: 'killed' };
   }
@@ -289,8 +285,7 @@ async function holdForApproval(
   decided: EventEnvelope<'ActionDecided'>,
   result: DecideResult,
   extra: Record<string, unknown>,
-): Promise<{ kind: 'granted'; credential: CredentialGrant | null } | Extract<Verdict, { kind: 'answer' }>> {
-  result.credential?.dispose?.();
+): Promise<{ kind: 'granted'; credential: ReleasedCredential | null } | Extract<Verdict, { kind: 'answer' }>> {
   const approval = result.approval;
   if (!approval) {
     return { kind: 'answer', run, answer: unavailable('Policy requires an approval but none was opened.', extra), outcome: 'unavailable' };
@@ -337,8 +332,7 @@ async function holdForApproval(
       approvals.wait({ requested: run.requested, decided, approval, signal: hold.signal }).then(resolve, reject);
     });
     if (r.status === 'granted') {
-      if (hold.signal.aborted) r.credential?.dispose?.();
-      else return { kind: 'granted', credential: r.credential };
+      if (!hold.signal.aborted) return { kind: 'granted', credential: r.credential };
     }
     if (r.status === 'denied') {
       return {

@@ -212,7 +212,6 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
       return;
     }
     if (res.destroyed) {
-      verdict.credential?.dispose?.();
       rt.active.delete(flight);
       verdict.run.finish('client_aborted', {});
       return;
@@ -315,13 +314,18 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     const start = (first: Buffer) => {
       socket.pause();
-      socket.unshift(first);
       if (first[0] !== 0x16) {
+        // Plain HTTP inside CONNECT (ws:// and http:// through clients that always tunnel). The
+        // HTTP parser reads the native handle directly, so the bytes already read are handed to it.
         conn.scheme = 'http';
         conns.set(socket, conn);
         inner.emit('connection', socket);
+        socket.emit('data', first);
+        socket.resume();
         return;
       }
+      // TLSSocket replays bytes still buffered on the socket before reading from its handle.
+      socket.unshift(first);
       const wrap = (ctx: import('node:tls').SecureContext) => {
         const tls = new TLSSocket(socket, { isServer: true, secureContext: ctx, ALPNProtocols: ['http/1.1'] });
         const timer = setTimeout(() => tls.destroy(), rt.t.clientTlsHandshakeMs);

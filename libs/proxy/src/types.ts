@@ -48,33 +48,16 @@ export interface Classification {
   classifierVersion: string;
 }
 
-/** Something on the outbound request a credential can be put on. */
-export interface OutboundRequest {
-  /** Flat list of header names and values, as sent upstream. */
-  headers: string[];
-  url: URL;
-}
-
-/** Redacts a credential from response bytes, across chunk boundaries. */
-export interface ResponseScrubber {
-  push(chunk: Buffer): Buffer;
-  flush(): Buffer;
-  readonly redactions: number;
-}
-
 /**
- * A credential released for one action, already unsealed by the service. The engine only calls
- * these functions; it never reads, logs or records the value.
+ * A credential released for one action, unsealed by the service. The engine injects it with
+ * `injectCredential` and scrubs it from the response with `createSecretScrubber`
+ * (libs/vault-crypto); it never logs, records or returns it.
  */
-export interface CredentialGrant {
+export interface ReleasedCredential {
   secretName: string;
   secretVersion: number;
-  /** Puts the credential on the outbound request. */
-  inject(request: OutboundRequest): void;
-  /** A scrubber for the response, so an upstream that echoes the credential never shows it to the agent. */
-  createScrubber?(): ResponseScrubber;
-  /** Wipes the plaintext once the request is done. */
-  dispose?(): void;
+  injection: CredentialInjection;
+  value: string;
 }
 
 /** An approval the decision is waiting on. */
@@ -89,7 +72,7 @@ export interface PendingApproval {
 export interface DecideResult {
   /** The recorded decision (its id is the decision id the agent sees). */
   decided: EventEnvelope<'ActionDecided'>;
-  credential: CredentialGrant | null;
+  credential: ReleasedCredential | null;
   approval: PendingApproval | null;
 }
 
@@ -102,7 +85,7 @@ export interface ApprovalWaitInput {
 }
 
 export type ApprovalResult =
-  | { status: 'granted'; credential: CredentialGrant | null }
+  | { status: 'granted'; credential: ReleasedCredential | null }
   | { status: 'denied'; reason: string; deniedBy: string | null }
   | { status: 'expired' };
 

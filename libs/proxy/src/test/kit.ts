@@ -1,7 +1,7 @@
 /**
  * Real in-process implementations of the pipeline steps, for tests and benchmarks of the engine
  * without NATS: a run table, a connector table, an event log, a rule-based decider with
- * approvals, and a bearer-token credential grant.
+ * approvals, and a released credential for connectors that inject one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,16 +11,7 @@ import { loadOrCreateCa, type CertificateAuthority } from '../ca.ts';
 import { genericClassify } from '../generic-classify.ts';
 import { createKillSwitchState, type KillSwitchState } from '../kill-switch-state.ts';
 import { createProxyServer, type ProxyServer } from '../server.ts';
-import type {
-  ApprovalHold,
-  CredentialGrant,
-  DecideResult,
-  Identity,
-  PendingApproval,
-  ProxyServerOptions,
-  ResponseScrubber,
-  Route,
-} from '../types.ts';
+import type { ApprovalHold, DecideResult, Identity, PendingApproval, ProxyServerOptions, Route } from '../types.ts';
 
 export const TEST_TOKEN = 'tfr_test-token-0123456789';
 export const TEST_IDENTITY: Identity = {
@@ -65,45 +56,6 @@ export interface TestGatewayOptions extends Partial<Omit<ProxyServerOptions, 'ca
   secret?: string;
   approvalHold?: ApprovalHold;
   stateDir?: string;
-}
-
-/** A bearer credential grant with a scrubber that replaces the secret by same-length `*`. */
-export function bearerGrant(secret: string): CredentialGrant {
-  return {
-    secretName: 'test-secret',
-    secretVersion: 1,
-    inject({ headers }) {
-      headers.push('authorization', `Bearer ${secret}`);
-    },
-    createScrubber(): ResponseScrubber {
-      const needle = Buffer.from(secret);
-      let carry = Buffer.alloc(0);
-      let redactions = 0;
-      return {
-        push(chunk) {
-          let buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-          let i = buf.indexOf(needle);
-          while (i >= 0) {
-            if (buf === chunk) buf = Buffer.from(chunk);
-            buf.fill('*', i, i + needle.length);
-            redactions++;
-            i = buf.indexOf(needle, i + needle.length);
-          }
-          const keep = Math.min(needle.length - 1, buf.length);
-          carry = Buffer.from(buf.subarray(buf.length - keep));
-          return buf.subarray(0, buf.length - keep);
-        },
-        flush() {
-          const c = carry;
-          carry = Buffer.alloc(0);
-          return c;
-        },
-        get redactions() {
-          return redactions;
-        },
-      };
-    },
-  };
 }
 
 /** The policy decision event a real policy service would record, built from a rule outcome. */
@@ -182,7 +134,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       const decided = decidedFor(requested, decision, { rule });
       events.push(decided);
       const route = routes.get(requested.data.request.host);
-      const credential = decision === 'allow' && route?.injection ? bearerGrant(secret) : null;
+      const credential =
+        decision === 'allow' && route?.injection ? { secretName: 'test-secret', secretVersion: 1, injection: route.injection, value: gw.secret } : null;
       let approval: PendingApproval | null = null;
       if (decision === 'require_approval') {
         approval = { approvalId: uuidv7(), status: 'pending', expiresAt: new Date(Date.now() + 60_000).toISOString() };

@@ -48,6 +48,13 @@ export async function createUpstreamTls(hosts: string[]): Promise<UpstreamTls & 
   return { ca, hosts, cert: leaf.certPem, key: leaf.keyPem, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** `n` bytes cycling through every byte value, so any mangling (encoding, truncation) shows. */
+export function patternBytes(n: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + (i >> 8)) & 0xff;
+  return b;
+}
+
 function handler(captured: Captured[], sse: TestUpstream['sse']) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const hash = createHash('sha256');
@@ -84,6 +91,12 @@ function handler(captured: Captured[], sse: TestUpstream['sse']) {
       if (path === '/echo-auth') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(`you sent: ${req.headers.authorization ?? ''}`);
+        return;
+      }
+      if (path === '/pattern') {
+        const n = Number(new URL(req.url!, 'http://x').searchParams.get('bytes') ?? 1024);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(n) });
+        res.end(patternBytes(n));
         return;
       }
       if (path === '/big') {

@@ -1,12 +1,13 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
 import type { TameFlareEvent } from '@tameflare/contracts';
 import { consume, type BatchHandler, type ConsumeOptions, type ConsumerHandle } from './consume.ts';
 import { MessagingError, MessagingErrorCode, toMessagingError, unavailable } from './errors.ts';
 import { openBucket, type KvBucket } from './kv.ts';
 import { publish, publishEvent, publishEvents } from './publish-event.ts';
 import { request } from './request.ts';
+import { createRequestMux } from './request-mux.ts';
 import { serve, subscribe } from './serve.ts';
 import {
   ensureBuckets,
@@ -123,8 +124,13 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     }
   };
 
+  const mux = createRequestMux(nc);
   void (async () => {
     for await (const s of nc.status()) {
+      if (s.type === 'error' && s.error instanceof natsErrors.PermissionViolationError && s.error.operation === 'publish') {
+        mux.failSubject(s.error.subject, s.error);
+        continue;
+      }
       if (s.type === 'disconnect') {
         if (state === 'connected') {
           state = 'disconnected';
@@ -143,6 +149,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     }
   })().catch(() => undefined);
   void nc.closed().then((err) => {
+    mux.failAll(new natsErrors.ClosedConnectionError());
     if (state !== 'closed') {
       if (state === 'connected') disconnectedAt = Date.now();
       state = 'closed';
@@ -155,6 +162,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     nc,
     js,
     kvm: new Kvm(js),
+    mux,
     jsm: () => {
       jsmPromise ??= jetstreamManager(nc, { timeout: options.ackTimeoutMs ?? 5000 });
       jsmPromise.catch(() => (jsmPromise = undefined));

@@ -23,7 +23,7 @@ export async function request<T>(core: BusCore, target: string | CommandRef, pay
   if (options?.headers) for (const k in options.headers) h.set(k, options.headers[k]!);
   let reply: Msg;
   try {
-    reply = await core.nc.request(subject, data, { timeout: options?.timeoutMs ?? core.options.requestTimeoutMs, headers: h });
+    reply = await core.mux.request(subject, data, h, options?.timeoutMs ?? core.options.requestTimeoutMs);
   } catch (err) {
     const e = toMessagingError(err, 'request', subject);
     failSpan(span, e);

@@ -51,7 +51,15 @@ async function listen(
     const parent = extractTrace(msg.headers);
     const span = tracer.startSpan(`process ${subject}`, { kind }, parent);
     messagingAttributes(span, 'process', msg.subject, queue ? { 'messaging.consumer.group.name': queue } : undefined);
-    const ctx: MessageContext = { subject: msg.subject, headers: msg.headers, traceparent: formatTraceparent(span.spanContext()) };
+    const ctx: MessageContext = {
+      subject: msg.subject,
+      get headers() {
+        return msg.headers;
+      },
+      get traceparent() {
+        return formatTraceparent(span.spanContext());
+      },
+    };
     try {
       let payload: unknown;
       if (msg.data.length > 0) {

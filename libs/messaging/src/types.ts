@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Kvm } from '@nats-io/kv';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { TameFlareEvent } from '@tameflare/contracts';
+import type { RequestMux } from './request-mux.ts';
 
 /** The minimal logger the bus reports to (pino's signature). */
 export interface BusLogger {
@@ -105,6 +106,7 @@ export interface BusCore {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly kvm: Kvm;
+  readonly mux: RequestMux;
   jsm(): Promise<JetStreamManager>;
   readonly options: Required<Pick<BusOptions, 'requestTimeoutMs' | 'ackTimeoutMs'>> & BusOptions;
   /** Throws a typed Unavailable/Closed error unless connected. */

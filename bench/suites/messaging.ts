@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { headers } from '@nats-io/transport-node';
 import { createEvent, uuidv7 } from '@tameflare/contracts';
-import { connectBus, type Bus } from '@tameflare/messaging';
+import { connectBus } from '@tameflare/messaging';
 import { initTelemetry } from '@tameflare/telemetry';
 import { startNatsServer } from '@tameflare/testing';
 import { emit, fmt, percentiles, quick } from '../stats.ts';
@@ -31,7 +31,7 @@ const payloadBytes = Buffer.byteLength(JSON.stringify(payload));
 const cmd = { subject: 'tf.cmd.bench.echo', queue: 'bench' };
 await responder.serve(cmd, (p: typeof payload) => ({ ok: true, actionId: p.actionId }));
 // Raw nats.js responder for the baseline, same queue semantics.
-responder.nc.subscribe('bench.raw.echo', { queue: 'bench', callback: (_e, m) => m.respond('{"ok":true}') });
+responder.nc.subscribe('bench.raw.echo', { queue: 'bench', callback: (_e, m) => void m.respond('{"ok":true}') });
 
 const n = quick ? 2000 : 20_000;
 const warmup = quick ? 300 : 2000;
@@ -104,9 +104,6 @@ await tracer.startActiveSpan('bench', async (root) => {
   await concurrent('publishEvent ack (file store), 64 in flight', pubN * 2, 64, () => client.publishEvent(event()));
   root.end();
 });
-
-const heapBefore = process.memoryUsage().heapUsed;
-void heapBefore;
 
 const table = rows.map((r) => {
   const p = percentiles(r.samples, [50, 90, 99]);

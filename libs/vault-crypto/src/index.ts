@@ -15,10 +15,12 @@ export {
   createKeyring,
   generateMasterKey,
   keyringFromEnv,
+  loadKeyring,
   masterKeyFromBase64,
   masterKeyFromBytes,
   masterKeyFromFile,
   type Keyring,
+  type KeyringSettings,
   type MasterKey,
 } from './master-key.ts';
 export { decryptSecret, encryptSecret, rewrapDataKey, secretAad, type EncryptedSecret, type SecretBinding } from './envelope.ts';

@@ -107,14 +107,25 @@ export const MasterKeyEnv = {
   previousFiles: 'TF_VAULT_PREVIOUS_MASTER_KEY_FILES',
 } as const;
 
+/** Where the master keys come from (what `TF_VAULT_*` settings hold). */
+export interface KeyringSettings {
+  /** The current master key, base64 of 32 bytes. */
+  masterKey?: string | undefined;
+  /** Or a file holding it (mode 0600 or stricter). */
+  masterKeyFile?: string | undefined;
+  /** Previous master keys still needed until `tf secret rotate-master-key` has re-wrapped their data keys. */
+  previousMasterKeys?: readonly string[] | undefined;
+  previousMasterKeyFiles?: readonly string[] | undefined;
+}
+
 /**
- * Loads the keyring from the environment: exactly one of `TF_VAULT_MASTER_KEY` (base64) or
- * `TF_VAULT_MASTER_KEY_FILE` (path), plus optional comma-separated previous keys
- * (`TF_VAULT_PREVIOUS_MASTER_KEYS`) or key files (`TF_VAULT_PREVIOUS_MASTER_KEY_FILES`).
+ * Builds the keyring: exactly one of `masterKey` and `masterKeyFile`, plus any previous keys.
+ *
+ * @throws VaultError `TF_ERR_VAULT_MASTER_KEY_INVALID` (none, both, wrong length, not base64) or
+ * `TF_ERR_VAULT_MASTER_KEY_FILE_INSECURE`, naming the setting, never the key.
  */
-export function keyringFromEnv(env: Record<string, string | undefined> = process.env): Keyring {
-  const inline = env[MasterKeyEnv.key];
-  const file = env[MasterKeyEnv.file];
+export function loadKeyring(settings: KeyringSettings): Keyring {
+  const { masterKey: inline, masterKeyFile: file } = settings;
   if (inline && file) {
     throw vaultError(VaultErrorCode.MasterKeyInvalid, `set either ${MasterKeyEnv.key} or ${MasterKeyEnv.file}, not both`);
   }
@@ -122,10 +133,23 @@ export function keyringFromEnv(env: Record<string, string | undefined> = process
     throw vaultError(VaultErrorCode.MasterKeyInvalid, `no master key: set ${MasterKeyEnv.key} (base64 of 32 bytes) or ${MasterKeyEnv.file}`);
   }
   const current = inline ? masterKeyFromBase64(inline, MasterKeyEnv.key) : masterKeyFromFile(file!);
-  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const previous = [
-    ...list(env[MasterKeyEnv.previousKeys]).map((k, i) => masterKeyFromBase64(k, `${MasterKeyEnv.previousKeys}[${i}]`)),
-    ...list(env[MasterKeyEnv.previousFiles]).map((p) => masterKeyFromFile(p)),
+    ...(settings.previousMasterKeys ?? []).map((k, i) => masterKeyFromBase64(k, `${MasterKeyEnv.previousKeys}[${i}]`)),
+    ...(settings.previousMasterKeyFiles ?? []).map((p) => masterKeyFromFile(p)),
   ];
   return createKeyring(current, previous);
+}
+
+/**
+ * Loads the keyring from the environment variables of {@link MasterKeyEnv} (lists are
+ * comma-separated). See {@link loadKeyring}.
+ */
+export function keyringFromEnv(env: Record<string, string | undefined> = process.env): Keyring {
+  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return loadKeyring({
+    masterKey: env[MasterKeyEnv.key] || undefined,
+    masterKeyFile: env[MasterKeyEnv.file] || undefined,
+    previousMasterKeys: list(env[MasterKeyEnv.previousKeys]),
+    previousMasterKeyFiles: list(env[MasterKeyEnv.previousFiles]),
+  });
 }

@@ -123,3 +123,9 @@ export async function updateWrappedKey(db: Queryable, row: { secretId: string; v
     values: [row.secretId, row.version, row.wrappedKey, row.masterKeyId],
   });
 }
+
+/** How many secret versions each master key wraps (for the start-up report). */
+export async function countByMasterKey(db: Queryable): Promise<Record<string, number>> {
+  const r = await db.query({ text: `SELECT master_key_id, count(*)::int AS n FROM ${S}.secret_versions GROUP BY 1 ORDER BY 1` });
+  return Object.fromEntries(r.rows.map((row) => [row.master_key_id as string, row.n as number]));
+}

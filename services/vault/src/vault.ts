@@ -44,6 +44,8 @@ export interface VaultDeps {
   /** `vault@<instance>`, recorded as every event's source. */
   source: string;
   sealer?: Sealer;
+  /** Lifecycle operations are logged here, with metadata only. */
+  log?: { info(obj: object, msg?: string): void };
 }
 
 /** Per-message context the handlers use (the bus passes the W3C trace context). */
@@ -150,7 +152,10 @@ export function createVault(deps: VaultDeps): Vault {
               ? createEvent('SecretRotated', { ...ref, ...common, version, previousVersion: locked.currentVersion, rotatedBy: req.actor }, m)
               : createEvent('SecretStored', { ...ref, ...common, version, storedBy: req.actor }, m);
           await tx.record([event as TameFlareEvent]);
-          return { secretId: locked.secretId, name: req.name, version };
+          return { secretId: locked.secretId, name: req.name, version, event: event.type };
+        }).then(({ event, ...reply }) => {
+          deps.log?.info({ gatewayId: req.gatewayId, secretName: req.name, version: reply.version, byteLength: value.length, source: req.source, actor: req.actor }, event === 'SecretStored' ? 'secret stored' : 'secret rotated');
+          return reply;
         });
       } finally {
         value.fill(0);
@@ -162,15 +167,17 @@ export function createVault(deps: VaultDeps): Vault {
     },
 
     async revokeSecret(req, ctx) {
-      return store.transaction(async (tx) => {
+      const { secretId, revokedNow } = await store.transaction(async (tx) => {
         const locked = await lockSecret(tx.client, req.gatewayId, req.name, randomUUID());
         if (locked.currentVersion === 0) throw missing(req.gatewayId, req.name, 'is not set');
         if (!locked.revoked) {
           await markRevoked(tx.client, locked.secretId, req.actor);
           await tx.record([createEvent('SecretRevoked', { secretId: locked.secretId, name: req.name, gatewayId: req.gatewayId, revokedBy: req.actor }, meta(locked.secretId, ctx))]);
         }
-        return { secretId: locked.secretId, name: req.name, revoked: true as const };
+        return { secretId: locked.secretId, revokedNow: !locked.revoked };
       });
+      if (revokedNow) deps.log?.info({ gatewayId: req.gatewayId, secretName: req.name, actor: req.actor }, 'secret revoked');
+      return { secretId, name: req.name, revoked: true as const };
     },
 
     async rotateMasterKey(req, ctx) {
@@ -187,6 +194,7 @@ export function createVault(deps: VaultDeps): Vault {
           createEvent('MasterKeyRotated', { masterKeyId: keyring.current.id, previousMasterKeyId: previous, rewrappedDataKeys: n, rotatedBy: req.actor }, meta(rotationId, ctx)),
         );
         if (events.length) await tx.record(events);
+        deps.log?.info({ masterKeyId: keyring.current.id, rewrapped: Object.fromEntries(counts), actor: req.actor }, 'master key rotation: data keys re-wrapped');
         return { masterKeyId: keyring.current.id, previousMasterKeyIds: [...counts.keys()], rewrappedDataKeys: rows.length };
       });
     },

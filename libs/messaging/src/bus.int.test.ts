@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, waitFor, type TestNatsServer } from '@tameflare/testing';
-import { Buckets, Commands, Streams, TameFlareError, isTameFlareError, uuidv7 } from '@tameflare/contracts';
+import { Buckets, Commands, Streams, TameFlareError, inboxPrefixFor, isTameFlareError, natsAuthorizationConfig, uuidv7, type NatsUser } from '@tameflare/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectBus, isRemoteError, MessagingErrorCode, type Bus, type BusLogger } from './index.ts';
 import { gatewayCreated } from './test-fixtures/events.ts';
@@ -339,5 +339,39 @@ describe('durable consumer in-process', () => {
     const info = await jsm.consumers.info('TF_EVENTS', ref.durable);
     expect(info.num_pending).toBe(0);
     expect(info.delivered.stream_seq).toBe(info.ack_floor.stream_seq);
+  });
+});
+
+describe('with the permission matrix from @tameflare/contracts', () => {
+  let matrix: TestNatsServer;
+  const pw = (u: string) => `${u}-password-0123456789`;
+  const users: NatsUser[] = ['admin', 'ingress', 'policy', 'vault'];
+  const as = async (user: NatsUser) => {
+    const b = await connectBus({ servers: matrix.url, name: user, user, pass: pw(user), inboxPrefix: inboxPrefixFor(user), requestTimeoutMs: 1000, ackTimeoutMs: 1000 });
+    buses.push(b);
+    return b;
+  };
+  beforeAll(async () => {
+    matrix = await startNatsServer({ extraConfig: natsAuthorizationConfig({ users, passwords: Object.fromEntries(users.map((u) => [u, pw(u)])) }) });
+  });
+  afterAll(async () => matrix?.dispose());
+
+  it('lets each service do its job through its own inbox and refuses the rest', async () => {
+    const admin = await as('admin');
+    await admin.ensureStreams();
+    await admin.ensureBuckets();
+    const policy = await as('policy');
+    const ingress = await as('ingress');
+    await policy.serve(Commands.policyDecide, () => ({ decision: 'allow' }));
+    expect(await ingress.request(Commands.policyDecide, {})).toEqual({ decision: 'allow' });
+
+    const denied = await failure(ingress.request(Commands.vaultRelease, {}));
+    expect(isTameFlareError(denied, MessagingErrorCode.PermissionDenied)).toBe(true);
+
+    await (await admin.kv(Buckets.killSwitch)).put('all', { engaged: true });
+    const w = await ingress.watchKv(Buckets.killSwitch);
+    await w.ready;
+    expect(w.get('all')).toEqual({ engaged: true });
+    await w.stop();
   });
 });

@@ -85,6 +85,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       name: options.name,
       ...(options.user !== undefined ? { user: options.user, pass: options.pass ?? '' } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
       timeout: options.connectTimeoutMs ?? 5000,
       waitOnFirstConnect: options.waitOnFirstConnect ?? false,
       maxReconnectAttempts: -1,
@@ -124,7 +125,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     }
   };
 
-  const mux = createRequestMux(nc);
+  const mux = createRequestMux(nc, options.inboxPrefix);
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'error' && s.error instanceof natsErrors.PermissionViolationError && s.error.operation === 'publish') {

@@ -26,8 +26,8 @@ const SWEEP_MS = 20;
  * inbox subscription, numbers requests with a counter, and expires them with one sweep timer
  * (timeouts are honoured within {@link SWEEP_MS} ms).
  */
-export function createRequestMux(nc: NatsConnection): RequestMux {
-  const inbox = `${createInbox()}.`;
+export function createRequestMux(nc: NatsConnection, inboxPrefix?: string): RequestMux {
+  const inbox = `${createInbox(inboxPrefix)}.`;
   const pending = new Map<string, Pending>();
   let counter = 0;
   let sub: Subscription | undefined;

@@ -20,6 +20,11 @@ export interface BusOptions {
   user?: string;
   pass?: string;
   token?: string;
+  /**
+   * Prefix of this connection's reply inboxes. With per-service NATS users each user may only
+   * read its own inboxes: pass `inboxPrefixFor(user)` from @tameflare/contracts.
+   */
+  inboxPrefix?: string;
   /** Default time a request waits for its reply (ms, default 2000). */
   requestTimeoutMs?: number;
   /** Time a JetStream publish waits for its ack (ms, default 5000). */

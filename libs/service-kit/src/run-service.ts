@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { isTameFlareError } from '@tameflare/contracts';
+import { inboxPrefixFor, isTameFlareError, natsUsers, type NatsUser } from '@tameflare/contracts';
 import { ConfigError, loadConfig, ServiceConfigSchema } from '@tameflare/config';
 import { connectBus, type Bus } from '@tameflare/messaging';
 import { createLogger, initTelemetry, type Logger, type Telemetry } from '@tameflare/telemetry';
@@ -106,6 +106,8 @@ export async function runService<S extends TObject>(options: RunServiceOptions<S
       servers: config.nats.url.split(',').map((s) => s.trim()),
       name: `${options.name}@${instanceId}`,
       ...(config.nats.user ? { user: config.nats.user, pass: config.nats.password ?? '' } : {}),
+      // Per-service NATS users may read only their own reply inboxes (libs/contracts permissions).
+      ...(natsUsers.includes(config.nats.user as NatsUser) ? { inboxPrefix: inboxPrefixFor(config.nats.user as NatsUser) } : {}),
       logger,
     });
   } catch (err) {

@@ -142,6 +142,14 @@ const cases: Case[] = [
     params: { amount: ['100', '990000'] },
   },
   {
+    name: 'the same form field spelled two ways (%61mount)',
+    req: { host: 'api.stripe.com', method: 'POST', path: '/v1/refunds', headers: FORM_HEADERS, body: Buffer.from('charge=ch_1&amount=100&%61mount=990000') },
+    type: 'stripe.refund.create',
+    risk: 'write',
+    notes: ['duplicate_body_key'],
+    params: { amount: ['100', '990000'] },
+  },
+  {
     name: 'duplicate JSON member: the last wins, as upstream parsers read it',
     req: { host: 'api.openai.com', method: 'POST', path: '/v1/chat/completions', headers: JSON_HEADERS, body: Buffer.from('{"model":"gpt-4o-mini","messages":[],"model":"o3"}') },
     type: 'openai.chat.create',
@@ -155,7 +163,7 @@ const cases: Case[] = [
     type: 'stripe.refund.create',
     risk: 'write',
     notes: ['param_conflict'],
-    params: { amount: 500 },
+    params: { amount: [500, 1] },
   },
   {
     name: 'MCP body that is not JSON',

@@ -69,9 +69,23 @@ export function addQueryParams(ctx: RequestContext, numeric?: (name: string) => 
   for (const [k, v] of ctx.query.values) ctx.sink.add(formName(k), numeric && typeof v === 'string' && numeric(k) ? toNumber(v) : v);
 }
 
+/** `metadata[order_id]` → `metadata.order_id`, `expand[]` → `expand`, `items[0][price]` → `items.0.price`. */
 export function formName(key: string): string {
-  if (key.indexOf('[') < 0) return key;
-  return key.replace(/\[\]$/, '').replace(/\[([^\]]*)\]/g, '.$1');
+  let open = key.indexOf('[');
+  if (open < 0) return key;
+  // Parts joined at the end: a flat string hashes once, where `+=` would leave a rope to flatten at every lookup.
+  const parts = [key.slice(0, open)];
+  while (open >= 0) {
+    const close = key.indexOf(']', open);
+    if (close < 0) {
+      parts.push(key.slice(open + 1));
+      break;
+    }
+    if (close === open + 1 && close === key.length - 1) break;
+    parts.push(key.slice(open + 1, close));
+    open = key.indexOf('[', close);
+  }
+  return parts.join('.');
 }
 
 const NUMERIC = /^-?\d{1,15}(\.\d{1,6})?$/;

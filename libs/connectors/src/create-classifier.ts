@@ -16,7 +16,7 @@ import type { Classifier, ClassifyInput, ConnectorInfo } from './types.ts';
 import { CLASSIFIER_VERSION } from './version.ts';
 
 /** Default bytes of body the classifier parses; longer bodies are classified without their fields (`body_over_limit`). */
-export const DEFAULT_BODY_PARSE_LIMIT = 64 * 1024;
+export const DEFAULT_BODY_PARSE_LIMIT = 16 * 1024;
 
 export interface ClassifierOptions {
   /** Enabled connectors: KV `ConnectorEntry` values or definitions from a config file. */

@@ -45,7 +45,13 @@ export function createParamSink(notes: string[]): ParamSink {
       const v = toParamValue(value, notes);
       if (v === undefined) return;
       if (name in params) {
-        if (!sameValue(params[name]!, v)) note(notes, 'param_conflict');
+        // Two different values for one name (query and body, or two spellings of one key): keep both, so a
+        // policy comparing the parameter to a single value cannot be satisfied by the harmless one alone.
+        const prev = params[name]!;
+        if (!sameValue(prev, v)) {
+          note(notes, 'param_conflict');
+          if (prev !== '[redacted]') params[name] = [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(v) ? v : [v])].filter((x) => x !== null).slice(0, MAX_ARRAY) as (string | number | boolean)[];
+        }
         return;
       }
       if (count >= MAX_PARAMS) {

@@ -184,13 +184,21 @@ export function memberValue(doc: JsonDocument, key: string): unknown {
   }
 }
 
+/** True when an array holds objects or arrays (a bracket inside a string counts too: such a list is simply not recorded). */
+function hasNested(t: string, from: number, to: number): boolean {
+  const o = t.indexOf('{', from);
+  if (o >= 0 && o < to) return true;
+  const a = t.indexOf('[', from);
+  return a >= 0 && a < to;
+}
+
 /** Scalars and short arrays of scalars among the members, without parsing nested objects. A string with a raw control character yields `undefined`. */
 export function* scalarMembers(doc: JsonDocument): Generator<[string, unknown]> {
   for (const [key, m] of doc.members) {
     if (m.nested === 0) yield [key, m.value];
     // A long string is yielded undecoded: it only has to be long enough to be left out.
     else if (m.nested === QUOTE) yield [key, m.end - m.start > 258 ? doc.text.slice(m.start + 1, m.end - 1) : decodeString(doc.text, m.start, m.end)];
-    else if (m.nested === OPEN_ARR && m.end - m.start <= 4096) {
+    else if (m.nested === OPEN_ARR && m.end - m.start <= 4096 && !hasNested(doc.text, m.start + 1, m.end)) {
       const v = memberValue(doc, key);
       if (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object')) yield [key, v];
     }

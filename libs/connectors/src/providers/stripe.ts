@@ -43,7 +43,7 @@ export function createStripe(tables: GeneratedTables): StripeConnector {
     classify(ctx, connector) {
       const account = headerValue(ctx.input.headers, 'stripe-account');
       if (account) ctx.sink.add('stripe_account', account);
-      return classifyRest(ctx, { connector, provider: 'stripe', trie, numeric: (n) => NUMERIC.test(n), resourceOf: stripeResource });
+      return classifyRest(ctx, { connector, provider: 'stripe', trie, numeric: (n) => (n.includes('amount') || n.includes('quantity') || n.includes('percent') || n.includes('trial')) && NUMERIC.test(n), resourceOf: stripeResource });
     },
   };
 }

@@ -25,7 +25,7 @@ export {
   appendSessionEntry,
   sessionOverflowResult,
   sessionKey,
-  encodeSessionState,
+  sessionStateOf,
   decodeSessionState,
   SESSION_ENTRY_LIMIT,
   type SessionEntry,

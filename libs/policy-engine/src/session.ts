@@ -98,18 +98,18 @@ export function sessionOverflowResult(result: EvaluationResult): EvaluationResul
   };
 }
 
-/** Serializes a session state for KV. */
-export function encodeSessionState(entries: readonly SessionEntry[]): string {
-  return JSON.stringify({ v: 1, entries: [...entries] } satisfies SessionState);
+/** The session state value stored in KV (JSON). */
+export function sessionStateOf(entries: readonly SessionEntry[]): SessionState {
+  return { v: 1, entries: [...entries] };
 }
 
 /**
- * Parses a session state read from KV.
+ * Parses a session state read from KV, as JSON text or as the parsed value.
  *
  * @throws Error when the value is not a session state (the caller denies: fail closed).
  */
-export function decodeSessionState(text: string): SessionEntry[] {
-  const v = JSON.parse(text) as SessionState;
+export function decodeSessionState(value: unknown): SessionEntry[] {
+  const v = (typeof value === 'string' ? JSON.parse(value) : value) as SessionState | null;
   if (v?.v !== 1 || !Array.isArray(v.entries)) throw new Error('not a session state (v1)');
   for (const e of v.entries) {
     if (typeof e?.id !== 'string' || typeof e.at !== 'number' || typeof e.run !== 'string' || typeof e.type !== 'string') {

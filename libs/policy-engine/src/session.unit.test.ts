@@ -7,7 +7,7 @@ import {
   appendSessionEntry,
   computeSession,
   decodeSessionState,
-  encodeSessionState,
+  sessionStateOf,
   SESSION_ENTRY_LIMIT,
   sessionEntryFor,
   sessionKey,
@@ -97,10 +97,12 @@ describe('session aggregates', () => {
 
   it('round-trips through its KV encoding and refuses anything else', () => {
     const entries: SessionEntry[] = [{ id: 'a', at: 1, run: RUN_ID, type: 't.x', n: { amount: 5 } }];
-    expect(decodeSessionState(encodeSessionState(entries))).toEqual(entries);
+    expect(decodeSessionState(JSON.stringify(sessionStateOf(entries)))).toEqual(entries);
+    expect(decodeSessionState(sessionStateOf(entries))).toEqual(entries);
     expect(() => decodeSessionState('{"v":2,"entries":[]}')).toThrow(/not a session state/);
     expect(() => decodeSessionState('{"v":1,"entries":[{"id":1}]}')).toThrow(/malformed/);
     expect(() => decodeSessionState('nope')).toThrow();
+    expect(() => decodeSessionState(null)).toThrow(/not a session state/);
     expect(sessionKey('default', 'agent-1')).toBe('default.agent.agent-1');
   });
 });

@@ -8,7 +8,7 @@ const MAX_ARRAY = 100;
 const MAX_NAME = 128;
 
 /** Parameter names that carry credentials. Their value is never recorded. */
-const SENSITIVE = /(^|[._-])(token|secret|password|passwd|passphrase|api_?key|apikey|authorization|credentials?|private_?key|client_secret|access_token|refresh_token|session_key)$/i;
+const SENSITIVE = /(^|[._-])(token|secret|password|passwd|passphrase|api_?key|apikey|authorization|credentials?|private_?key|client_secret|access_token|refresh_token|session_key)$|^(key|sig|signature|auth)$/i;
 
 export type Scalar = string | number | boolean | null;
 

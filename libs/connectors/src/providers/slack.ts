@@ -33,6 +33,10 @@ export function createSlack(tables: GeneratedTables): SlackConnector {
         addBodyParams(ctx);
         return finishAction(ctx, { type: 'slack.webhook.post', connector, resource: null, risk: 'write' });
       }
+      if (ctx.host.startsWith('files.') && ctx.method === 'POST') {
+        // The upload URL files.getUploadURLExternal hands out; the file itself is the body.
+        return finishAction(ctx, { type: 'slack.file.upload', connector, resource: null, risk: 'write' });
+      }
       if (segs.length !== 2 || segs[0] !== 'api') {
         note(ctx.notes, 'no_route');
         return finishAction(ctx, { type: 'slack.unknown', connector, resource: null, risk: ctx.method === 'GET' ? 'read' : 'write' });

@@ -45,7 +45,10 @@ export function compileRoutes<R>(templates: Iterable<RouteTemplate<R>>): RouteTr
     let node = roots.get(method);
     if (!node) roots.set(method, (node = newNode()));
     const names: string[] = [];
-    const segs = t.path.split('/').filter((s, i) => i > 0 || s !== '');
+    // Split exactly as request paths are (http/path.ts): no leading segment, a trailing slash ignored, `/` is no segment at all.
+    const segs = t.path.split('/');
+    if (segs[0] === '') segs.shift();
+    if (segs[segs.length - 1] === '') segs.pop();
     for (const seg of segs) {
       const p = PARAM.exec(seg);
       if (p) {

@@ -53,3 +53,4 @@ export { listCredentialUses, type CredentialUseFilter, type CredentialUseRow } f
 export { decisionsOverTime, BUCKET_MINUTES, MAX_BUCKETS, type BucketWidth, type DecisionBucket } from './queries/decisions-over-time.ts';
 export { listGateways, listConnectors, listSecrets, listApiTokens, type GatewayRow, type ConnectorRow, type SecretRow, type ApiTokenRow } from './queries/registry.ts';
 export { tailActions, type TailOptions } from './queries/tail-actions.ts';
+export { runReadModelProjection, runChainSealer, ProcessorIds, type RunProcessorOptions, type BatchApplied, type SubscriptionSource } from './projection/run-processors.ts';

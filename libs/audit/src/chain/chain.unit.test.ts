@@ -19,7 +19,7 @@ const tempDir = () => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const f = createEventFactory();
-const stored = Array.from({ length: 5 }, () => f.action({ decision: 'allow' })).flat().map((event, i) => ({ event, streamId: `action-${event.data.actionId as string}`, streamVersion: BigInt(i % 4), checkpoint: `pg:${i}` }));
+const stored = Array.from({ length: 5 }, () => f.action({ decision: 'allow' })).flat().map((event, i) => ({ event, streamId: `action-${(event.data as { actionId: string }).actionId}`, streamVersion: BigInt(i % 4), checkpoint: `pg:${i}` }));
 
 describe('hash chain', () => {
   it('changes the event hash when the payload, the stream or the slot changes', () => {

@@ -33,6 +33,8 @@ export interface AuditPoolOptions {
   /** Kills a statement that runs longer than this (default 30 s). */
   statementTimeoutMs?: number;
   applicationName?: string;
+  /** An idle pooled connection failed (server restart, terminated session); the pool replaces it. */
+  onError?: (err: Error) => void;
 }
 
 /**
@@ -41,13 +43,16 @@ export interface AuditPoolOptions {
  * transaction here would stall every subscriber.
  */
 export function createAuditPool(options: AuditPoolOptions): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
     types: typeParsers,
     application_name: options.applicationName ?? 'tameflare-audit',
     options: `-c TimeZone=UTC -c statement_timeout=${options.statementTimeoutMs ?? 30_000} -c idle_in_transaction_session_timeout=60000`,
   });
+  // Without a listener an idle client dropped by the server would crash the process.
+  pool.on('error', options.onError ?? (() => undefined));
+  return pool;
 }
 
 /** A Kysely instance over the read models in `schema` (default `audit`). */

@@ -52,10 +52,11 @@ describe('foldBatch', () => {
   it('sends low-rate events to the ordered list and links approvals to their action', () => {
     const f = createEventFactory();
     const [requested] = f.action({ decision: 'require_approval' });
-    const approval = f.approval({ actionId: requested!.data.actionId as string, outcome: 'granted' });
+    const actionId = (requested!.data as { actionId: string }).actionId;
+    const approval = f.approval({ actionId, outcome: 'granted' });
     const plan = foldBatch(asProjectable(approval));
     expect(plan.ordered.map((o) => o.event.type)).toEqual(['ApprovalRequested', 'ApprovalVoteRecorded', 'ApprovalGranted']);
-    expect(plan.actions.get(requested!.data.actionId as string)!.groups.approvalLink).toEqual({ approval_id: approval[0]!.data.approvalId });
+    expect(plan.actions.get(actionId)!.groups.approvalLink).toEqual({ approval_id: (approval[0]!.data as { approvalId: string }).approvalId });
   });
 });
 

@@ -1,16 +1,22 @@
 import type { KillSwitchScope } from '@tameflare/contracts';
-import type { OpenedApproval } from '@tameflare/approvals';
 
-/** True when a kill switch with this scope covers the approval's gateway, agent or connector. */
-export function killSwitchCovers(scope: KillSwitchScope, s: OpenedApproval): boolean {
+/** What a kill switch is compared against: the approval's gateway, agent and connector. */
+export interface ScopeTarget {
+  gatewayId: string;
+  agentId: string;
+  connector: string;
+}
+
+/** True when a kill switch with this scope covers the target. */
+export function killSwitchCovers(scope: KillSwitchScope, t: ScopeTarget): boolean {
   switch (scope.kind) {
     case 'all':
       return true;
     case 'gateway':
-      return s.request.gatewayId === scope.value;
+      return t.gatewayId === scope.value;
     case 'agent':
-      return s.request.agentId === scope.value;
+      return t.agentId === scope.value;
     case 'connector':
-      return s.request.request.action.connector === scope.value;
+      return t.connector === scope.value;
   }
 }

@@ -19,7 +19,7 @@ export function slackApprovalMessage(d: EventData<'ApprovalRequested'>, options:
     .slice(0, 10)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(', ');
-  const text = `Approval needed: ${d.request.action.type} by ${d.agentName} (needs ${who}, expires ${d.expiresAt})`;
+  const text = esc(`Approval needed: ${d.request.action.type} by ${clip(d.agentName, 100)} (needs ${who}, expires ${d.expiresAt})`);
   const fields = [
     `*Action*\n\`${esc(d.request.action.type)}\``,
     `*Agent*\n${esc(clip(d.agentName, 100))} (run \`${d.runId}\`)`,

@@ -81,7 +81,7 @@ describe('Slack approval message', () => {
   });
 
   it('escapes agent-supplied text so it cannot mention a channel or forge a link', () => {
-    const json = JSON.stringify(slackApprovalMessage(data).blocks);
+    const json = JSON.stringify(slackApprovalMessage(data));
     expect(json).not.toContain('<!channel>');
     expect(json).not.toContain('<http://evil');
     expect(json).toContain('&lt;!channel&gt;');

@@ -1,6 +1,8 @@
 /**
  * The vault's own traffic, run against the real vault process (main.ts) over a private
- * nats-server and a fresh database, then searched for every secret value and both master keys in
+ * nats-server with the least-privilege configuration (each party on its own NATS user: vault,
+ * policy for releases, audit-api for management, admin for the capture) and a fresh database,
+ * then searched for every secret value and both master keys in
  * every form: every column of every table (event store and vault tables), every NATS message
  * (captured by a `>` subscriber), the JetStream store on disk, and every log line at trace level.
  *
@@ -15,7 +17,17 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Commands, isTameFlareError, type CredentialInjection, type VaultReleaseReply } from '@tameflare/contracts';
+import { randomBytes } from 'node:crypto';
+import {
+  Commands,
+  inboxPrefixFor,
+  isTameFlareError,
+  natsAuthorizationConfig,
+  natsUsers,
+  type CredentialInjection,
+  type NatsUser,
+  type VaultReleaseReply,
+} from '@tameflare/contracts';
 import { connectBus, type Bus } from '@tameflare/messaging';
 import { createTestDatabase, startNatsServer, waitFor, type TestDatabase, type TestNatsServer } from '@tameflare/testing';
 import { createSecretScrubber, generateMasterKey, injectCredential, openCredential, sealSecretValue } from '@tameflare/vault-crypto';
@@ -41,11 +53,15 @@ const needles: Needle[] = [
   ...[oldKey, newKey].flatMap((k) => [...leakNeedles(k), { label: 'master key (raw bytes)', bytes: Buffer.from(k, 'base64') }]),
 ];
 
+const passwords = Object.fromEntries(natsUsers.map((u) => [u, randomBytes(18).toString('base64url')])) as Record<NatsUser, string>;
 let nats: TestNatsServer;
 let db: TestDatabase;
 let capture: NatsCapture;
 let admin: NatsConnection;
+/** The policy service's seat: it may ask for releases, nothing else of the vault. */
 let client: Bus;
+/** The GraphQL API's seat (what `tf secret ...` goes through): every vault command but release. */
+let manage: Bus;
 const logDir = mkdtempSync(join(tmpdir(), 'tf-vault-leak-'));
 let child: ChildProcess | undefined;
 let runs = 0;
@@ -56,6 +72,8 @@ async function startVaultProcess(env: Record<string, string>): Promise<void> {
     env: {
       PATH: process.env.PATH ?? '',
       TF_NATS_URL: nats.url,
+      TF_NATS_USER: 'vault',
+      TF_NATS_PASSWORD: passwords.vault,
       TF_DATABASE_URL: db.url,
       TF_HEALTH_PORT: '0',
       TF_LOG_LEVEL: 'trace',
@@ -65,7 +83,7 @@ async function startVaultProcess(env: Record<string, string>): Promise<void> {
     stdio: ['ignore', log, log],
   });
   closeSync(log);
-  await waitFor(async () => (await client.request(Commands.vaultPublicKey, {}, { timeoutMs: 500 }).then(() => true, () => false)), { timeoutMs: 20_000, what: 'vault process' });
+  await waitFor(async () => (await manage.request(Commands.vaultPublicKey, {}, { timeoutMs: 500 }).then(() => true, () => false)), { timeoutMs: 20_000, what: 'vault process' });
 }
 
 async function stopVaultProcess(): Promise<void> {
@@ -77,8 +95,8 @@ async function stopVaultProcess(): Promise<void> {
 }
 
 async function put(name: string, value: string, mode: 'set' | 'rotate' = 'set') {
-  const pk = await client.request<{ publicKey: string }>(Commands.vaultPublicKey, {});
-  return client.request(Commands.vaultSecretPut, { gatewayId: 'default', name, box: sealSecretValue(value, pk.publicKey, { gatewayId: 'default', name }), source: 'env', actor: 'leak-test', mode });
+  const pk = await manage.request<{ publicKey: string }>(Commands.vaultPublicKey, {});
+  return manage.request(Commands.vaultSecretPut, { gatewayId: 'default', name, box: sealSecretValue(value, pk.publicKey, { gatewayId: 'default', name }), source: 'env', actor: 'leak-test', mode });
 }
 
 /** The ingress side of a release: open, inject into the upstream request, scrub the echoed response. */
@@ -94,16 +112,19 @@ async function useCredential(name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  nats = await startNatsServer();
+  nats = await startNatsServer({ extraConfig: natsAuthorizationConfig({ passwords }) });
   db = await createTestDatabase('vault_leak');
-  admin = await connect({ servers: nats.url, name: 'leak-capture' });
+  admin = await connect({ servers: nats.url, name: 'leak-capture', user: 'admin', pass: passwords.admin, inboxPrefix: inboxPrefixFor('admin') });
   capture = await startNatsCapture(admin);
-  client = await connectBus({ servers: nats.url, name: 'policy@leak', requestTimeoutMs: 5000 });
+  const as = (user: NatsUser) => connectBus({ servers: nats.url, name: `${user}@leak`, user, pass: passwords[user], inboxPrefix: inboxPrefixFor(user), requestTimeoutMs: 5000 });
+  client = await as('policy');
+  manage = await as('audit-api');
 }, 60_000);
 
 afterAll(async () => {
   await stopVaultProcess();
   await client?.close();
+  await manage?.close();
   await admin?.close();
   await db?.drop();
   await nats?.dispose();
@@ -118,8 +139,8 @@ describe('no secret leaks from the vault’s traffic', () => {
     for (let i = 0; i < 5; i++) for (const name of Object.keys(secrets)) agentVisible.push(await useCredential(name));
     await put('github', rotatedGithub, 'rotate');
     agentVisible.push(await useCredential('github'));
-    await client.request(Commands.vaultSecretList, {});
-    await client.request(Commands.vaultSecretRevoke, { gatewayId: 'default', name: 'maps', actor: 'leak-test' });
+    await manage.request(Commands.vaultSecretList, {});
+    await manage.request(Commands.vaultSecretRevoke, { gatewayId: 'default', name: 'maps', actor: 'leak-test' });
     const refused = await Promise.allSettled([useCredential('maps'), useCredential('nope'), put('big', tooLarge), put('nope2', 'value-for-a-missing-secret', 'rotate')]);
     expect(refused.map((r) => (r.status === 'rejected' && isTameFlareError(r.reason) ? r.reason.code : r.status))).toEqual([
       'TF_ERR_VAULT_SECRET_MISSING',
@@ -130,7 +151,7 @@ describe('no secret leaks from the vault’s traffic', () => {
     await stopVaultProcess();
 
     await startVaultProcess({ TF_VAULT_MASTER_KEY: newKey, TF_VAULT_PREVIOUS_MASTER_KEYS: oldKey });
-    expect(await client.request<{ rewrappedDataKeys: number }>(Commands.vaultMasterKeyRotate, { actor: 'leak-test' })).toMatchObject({ rewrappedDataKeys: 5 });
+    expect(await manage.request<{ rewrappedDataKeys: number }>(Commands.vaultMasterKeyRotate, { actor: 'leak-test' })).toMatchObject({ rewrappedDataKeys: 5 });
     await stopVaultProcess();
     await startVaultProcess({ TF_VAULT_MASTER_KEY: newKey });
     for (const name of ['github', 'stripe', 'openai']) agentVisible.push(await useCredential(name));
@@ -147,7 +168,8 @@ describe('no secret leaks from the vault’s traffic', () => {
     expect(subjects).toContain(Commands.vaultRelease.subject);
     expect(subjects).toContain(Commands.vaultSecretPut.subject);
     expect([...subjects].some((s) => s.startsWith('tf.evt.action.credential_released.'))).toBe(true);
-    expect(messages.filter((m) => m.subject.startsWith('_INBOX.')).length).toBeGreaterThan(30);
+    expect(messages.filter((m) => m.subject.startsWith(`${inboxPrefixFor('policy')}.`)).length).toBeGreaterThan(20);
+    expect(messages.filter((m) => m.subject.startsWith(`${inboxPrefixFor('vault')}.`)).length).toBeGreaterThan(20);
 
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();

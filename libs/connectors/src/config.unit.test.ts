@@ -190,7 +190,7 @@ describe('generated route tables', () => {
       expect.unreachable();
     } catch (err) {
       expect(isTameFlareError(err, 'TF_ERR_CONNECTORS_NOT_BUILT')).toBe(true);
-      expect((err as Error).message).toContain('npx nx build connectors');
+      expect((err as Error).message).toContain('npx nx run @tameflare/connectors:build');
     }
   });
 });

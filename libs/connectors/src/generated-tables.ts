@@ -24,7 +24,7 @@ function load<T>(dir: string, file: string): T {
   } catch (cause) {
     throw new ConnectorsNotBuiltError(
       ConnectorErrorCode.NotBuilt,
-      `the connectors route tables are not built (${join(dir, file)} is missing or unreadable): run \`npx nx build connectors\` (or \`npm run build -w libs/connectors\`) first`,
+      `the connectors route tables are not built (${join(dir, file)} is missing or unreadable): run \`npx nx run @tameflare/connectors:build\` (or \`npm run build -w libs/connectors\`) first`,
       { cause },
     );
   }

@@ -1,5 +1,16 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+
+// Why: @nx/enforce-module-boundaries resolves an import to a project through the package's entry
+// point. Service packages have none (no exports/main), so a bare `@tameflare/<service>` import is
+// invisible to it; name them here so that form is refused too.
+const servicesDir = new URL('./services/', import.meta.url);
+const servicePackages = readdirSync(servicesDir)
+  .map((d) => new URL(`${d}/package.json`, servicesDir))
+  .filter((f) => existsSync(f))
+  .map((f) => JSON.parse(readFileSync(f, 'utf8')).name)
+  .filter((n) => typeof n === 'string');
 
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/generated/**', 'services/audit-api/dashboard/dist/**'] },
@@ -20,6 +31,17 @@ export default [
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+          ],
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: servicePackages.flatMap((n) => [n, `${n}/**`]),
+              message: 'Services talk over NATS: nothing imports a service package. Shared contracts live in libs/contracts.',
+            },
           ],
         },
       ],

@@ -158,9 +158,9 @@ export function forwardHttp(rt: Runtime, input: ForwardHttpInput): void {
   };
 
   flight.onCut = () => {
+    done('killed', { code: 'TF_KILL_SWITCH', message: 'cut by the kill switch' });
     controller?.abort(new Error('kill switch'));
     res.destroy();
-    done('killed', { code: 'TF_KILL_SWITCH', message: 'cut by the kill switch' });
   };
   res.on('close', () => {
     if (!res.writableFinished && !finished) {

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { buildOutbound, upstreamFor } from './forward-http.ts';
 import { GatewayHeaders, ProblemTypes, problem, rawProblem } from './problem.ts';
-import { relay } from './relay.ts';
+import { relay, type RelayCounters } from './relay.ts';
 import type { ActionRun, Flight } from './govern.ts';
 import type { Override, Runtime } from './runtime.ts';
 import type { ReleasedCredential, Route, Target } from './types.ts';
@@ -69,11 +69,12 @@ export function forwardUpgrade(rt: Runtime, input: ForwardUpgradeInput): void {
     });
   };
   let upstreamSocket: Duplex | null = null;
+  let counters: RelayCounters | null = null;
   flight.onCut = () => {
+    done('killed', { bytesIn: counters?.bytesIn ?? 0, bytesOut: counters?.bytesOut ?? bytesOut, error: { code: 'TF_KILL_SWITCH', message: 'cut by the kill switch' } });
     controller?.abort(new Error('kill switch'));
     upstreamSocket?.destroy();
     socket.destroy();
-    done('killed', { error: { code: 'TF_KILL_SWITCH', message: 'cut by the kill switch' } });
   };
   socket.on('close', () => {
     if (!upstreamSocket && !finished) {
@@ -95,7 +96,7 @@ export function forwardUpgrade(rt: Runtime, input: ForwardUpgradeInput): void {
         const raw = Array.isArray(c.rawHeaders) ? (c.rawHeaders as (Buffer | string)[]) : [];
         socket.write(responseHead(statusCode, raw, true, input.requestId));
         if (input.head.length) up.write(input.head);
-        relay(socket, up, {
+        counters = relay(socket, up, {
           idleMs: rt.t.tunnelIdleMs,
           onClose: (counters, err) =>
             done('completed', { bytesIn: counters.bytesIn + input.head.length, bytesOut: counters.bytesOut, error: err ? { code: 'RELAY', message: err.message } : null }),

@@ -113,7 +113,7 @@ describe('streaming through the proxy', () => {
     for (let i = 0; i < 100; i++) {
       const chunk = randomBytes(1024 * 1024);
       hash.update(chunk);
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((r) => out.end(() => r()));
     const expected = hash.digest('hex');

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { ProblemTypes, problem, rawProblem } from './problem.ts';
-import { relay } from './relay.ts';
+import { relay, type RelayCounters } from './relay.ts';
 import type { ActionRun, Flight } from './govern.ts';
 import type { Override, Runtime } from './runtime.ts';
 import type { Target } from './types.ts';
@@ -22,6 +22,7 @@ export function relayTunnel(
     : connect({ host: input.target.host, port: input.target.port, lookup: rt.egress.lookup, timeout: rt.t.upstreamConnectMs });
   up.setNoDelay(true);
   let finished = false;
+  let counters: RelayCounters | null = null;
   const done = (outcome: 'completed' | 'upstream_error' | 'killed' | 'client_aborted', d: { status: number | null; bytesIn: number; bytesOut: number; error: { code: string; message: string } | null }) => {
     if (finished) return;
     finished = true;
@@ -29,9 +30,9 @@ export function relayTunnel(
     run.finish(outcome, { ...d, forwarded: d.status === 200, upstreamMs: performance.now() - dialled });
   };
   flight.onCut = () => {
+    done('killed', { status: 200, bytesIn: counters?.bytesIn ?? 0, bytesOut: counters?.bytesOut ?? 0, error: { code: 'TF_KILL_SWITCH', message: 'cut by the kill switch' } });
     up.destroy();
     client.destroy();
-    done('killed', { status: 200, bytesIn: 0, bytesOut: 0, error: { code: 'TF_KILL_SWITCH', message: 'cut by the kill switch' } });
   };
   const fail = (err: Error) => {
     if (finished) return;
@@ -59,7 +60,7 @@ export function relayTunnel(
     up.setTimeout(0);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (input.head.length) up.write(input.head);
-    relay(client, up, {
+    counters = relay(client, up, {
       idleMs: rt.t.tunnelIdleMs,
       onClose: (c, err) =>
         done('completed', { status: 200, bytesIn: c.bytesIn + input.head.length, bytesOut: c.bytesOut, error: err ? { code: 'RELAY', message: err.message } : null }),

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { ProxyAgent, request as undiciRequest } from 'undici';
 
 export interface ClientRequest {
@@ -159,4 +161,42 @@ export async function sendWith(client: ClientName, env: ClientEnv, req: ClientRe
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Opens a CONNECT tunnel through the proxy by hand and, with `tls`, starts TLS inside it: what a
+ * WebSocket client or a raw-socket test uses. Rejects with the proxy's answer when it is not 200.
+ */
+export function openTunnel(
+  proxyUrl: string,
+  host: string,
+  port: number,
+  tls?: { ca: string; servername?: string },
+): Promise<import('node:stream').Duplex & { connectResponse: string }> {
+  const u = new URL(proxyUrl);
+  const auth = u.username ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}\r\n` : '';
+  const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    const s = netConnect(Number(u.port), u.hostname, () => s.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`));
+    s.once('error', reject);
+    let head = '';
+    const onData = (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      s.off('data', onData);
+      const status = head.slice(0, end);
+      if (!status.startsWith('HTTP/1.1 200')) {
+        s.once('end', () => reject(Object.assign(new Error(`CONNECT refused: ${status.split('\r\n')[0]}`), { response: head })));
+        s.on('data', (x: Buffer) => (head += x.toString('latin1')));
+        s.resume();
+        return;
+      }
+      s.pause();
+      if (!tls) return resolve(Object.assign(s, { connectResponse: status }));
+      const t = tlsConnect({ socket: s, servername: tls.servername ?? host, ca: tls.ca }, () => resolve(Object.assign(t, { connectResponse: status })));
+      t.once('error', reject);
+    };
+    s.on('data', onData);
+  });
 }

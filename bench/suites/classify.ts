@@ -52,7 +52,7 @@ const benches: Bench[] = [
     req: { host: 'api.github.com', method: 'PUT', path: '/repos/octo/hello/pulls/42/merge', headers: JSON_H, body: Buffer.from('{"merge_method":"squash","commit_title":"Release 1.2","sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e"}') },
   },
   {
-    name: 'GitHub GET issues with query, multi-segment route',
+    name: 'GitHub GET branches/{branch}/protection (multi-segment branch) with query',
     kind: 'REST',
     req: { host: 'api.github.com', method: 'GET', path: '/repos/octo/hello/branches/release/1.0/protection', query: 'per_page=100&page=2', headers: JSON_H, body: null },
   },

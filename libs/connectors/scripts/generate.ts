@@ -100,9 +100,9 @@ function capture(base: string): Capture {
     fetch: async (url, init) => {
       const path = templateOf(String(url), base);
       const method = (init?.method ?? 'GET').toUpperCase();
-      const key = `${method} ${path}`;
+      const key = `${method} ${path.replace(/\{[^}]+\}/g, '{}')}`;
       const prev = c.seen.get(key);
-      // Two SDK methods on one endpoint (a beta alias): keep the shorter, stable name.
+      // Two SDK methods on one endpoint (a beta alias, a polling helper): keep the first, or the shorter, stable name.
       if (path && (!prev || prev[2].split('.').length > c.current.split('.').length)) c.seen.set(key, [method, path, c.current]);
       throw new Error('captured');
     },

@@ -210,6 +210,25 @@ describe('KV', () => {
     expect(w.has('nobody.x')).toBe(false);
     await w.stop();
   });
+  it('sees entries that stop being refreshed as deleted after expireAfterMs (bucket TTL)', async () => {
+    const b = await bus('watch-ttl');
+    await b.ensureBuckets({ instancesTtlMs: 5000 });
+    const kv = await b.kv(Buckets.instances);
+    const changes: string[] = [];
+    const w = await b.watchKv(Buckets.instances, { expireAfterMs: 600, onChange: (c) => changes.push(`${c.op}:${c.key}`) });
+    await w.ready;
+    await kv.put('ingress-stale', { n: 1 });
+    await kv.put('ingress-live', { n: 1 });
+    const beat = setInterval(() => void kv.put('ingress-live', { n: 2 }), 150);
+    try {
+      await waitFor(() => changes.includes('delete:ingress-stale'), { timeoutMs: 5000 });
+      expect(w.has('ingress-live')).toBe(true);
+      expect(changes).not.toContain('delete:ingress-live');
+    } finally {
+      clearInterval(beat);
+      await w.stop();
+    }
+  });
 });
 
 describe('outage', () => {

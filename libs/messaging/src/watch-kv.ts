@@ -17,6 +17,12 @@ export interface WatchKvOptions<T> {
   /** Called after each change is applied to the snapshot (initial values included). */
   onChange?: (change: KvChange<T>) => void;
   onInvalid?: (err: unknown, key: string) => void;
+  /**
+   * Drop entries older than this (ms since their last put). A bucket TTL (`tf_instances`) ages
+   * entries out on the server without telling watchers, so a watcher of such a bucket sets this
+   * to the bucket's TTL to see expiries as deletes.
+   */
+  expireAfterMs?: number;
 }
 
 /** A local, always-current copy of (part of) a KV bucket. */
@@ -50,6 +56,7 @@ export async function watchKv<T = unknown>(
   const filter = options.key ?? '>';
   const values = new Map<string, T>();
   const revisions = new Map<string, number>();
+  const putAt = new Map<string, number>();
   let maxRevision = 0;
   let reloads = 0;
   let stopped = false;
@@ -80,11 +87,23 @@ export async function watchKv<T = unknown>(
         return;
       }
       values.set(e.key, value);
+      putAt.set(e.key, e.created.getTime());
       options.onChange?.({ op: 'put', key: e.key, value, revision: e.revision });
-    } else if (values.delete(e.key)) {
-      options.onChange?.({ op: 'delete', key: e.key, revision: e.revision });
+    } else {
+      putAt.delete(e.key);
+      if (values.delete(e.key)) options.onChange?.({ op: 'delete', key: e.key, revision: e.revision });
     }
   };
+
+  const expire = () => {
+    const limit = Date.now() - options.expireAfterMs!;
+    for (const [key, at] of putAt) {
+      if (at > limit) continue;
+      putAt.delete(key);
+      if (values.delete(key)) options.onChange?.({ op: 'delete', key, revision: revisions.get(key) ?? maxRevision });
+    }
+  };
+  const expiry = options.expireAfterMs ? setInterval(expire, Math.max(50, Math.floor(options.expireAfterMs / 4))).unref() : undefined;
 
   const initialCount = async (): Promise<number> => {
     const jsm = await core.jsm();
@@ -102,6 +121,7 @@ export async function watchKv<T = unknown>(
       for (const key of [...revisions.keys()]) {
         if (seen.has(key)) continue;
         revisions.delete(key);
+        putAt.delete(key);
         if (values.delete(key)) options.onChange?.({ op: 'delete', key, revision: maxRevision });
       }
       resolveReady();
@@ -155,6 +175,7 @@ export async function watchKv<T = unknown>(
     await start();
   } catch (err) {
     unsubscribe();
+    if (expiry) clearInterval(expiry);
     throw toMessagingError(err, 'watchKv', bucket);
   }
 
@@ -175,6 +196,7 @@ export async function watchKv<T = unknown>(
     stop: async () => {
       stopped = true;
       generation++;
+      if (expiry) clearInterval(expiry);
       unsubscribe();
       if (restartTimer) clearTimeout(restartTimer);
       iter?.stop();

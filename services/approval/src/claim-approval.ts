@@ -45,8 +45,7 @@ export async function claimApproval(deps: ClaimDeps, p: ApprovalClaimRequest, tr
   else if (isRepeat(h.state, p)) consumed = h.recorded.find((e) => e.type === 'ApprovalConsumed');
   else throw h.decision.error;
   if (!consumed || !h.state.exists) throw approvalError(ApprovalErrorCode.Invalid, 'approval was not consumed');
-  await deps.settled(h.state);
-  const credential = await releaseCredential(deps, h.state, p, consumed.id);
+  const [, credential] = await Promise.all([deps.settled(h.state), releaseCredential(deps, h.state, p, consumed.id)]);
   return { approvalId: p.approvalId, credential };
 }
 

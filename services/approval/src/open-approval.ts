@@ -93,6 +93,7 @@ async function start(
     h = await deps.repo.handle(data.approvalId, () => ({ type: 'RequestApproval', data, now }), {
       causationId: input.decided.id,
       traceparent,
+      fresh: true,
     });
   } catch (err) {
     await deps.slots.drop(key, revision);

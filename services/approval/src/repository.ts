@@ -5,6 +5,7 @@ import {
   approvalError,
   decide,
   fold,
+  initialState,
   isApprovalEvent,
   type ApprovalCommand,
   type ApprovalEvent,
@@ -37,6 +38,8 @@ export interface CommandContext {
   /** The event or command that caused this one (`causationId`). */
   causationId?: string | null;
   traceparent?: string | undefined;
+  /** The stream is known not to exist yet (a fresh approval id): skip the first read. */
+  fresh?: boolean;
 }
 
 export interface ApprovalRepository {
@@ -85,7 +88,7 @@ export function createApprovalRepository(store: EventStore, options: RepositoryO
     load,
     async handle(approvalId, command, ctx = {}) {
       for (let attempt = 1; ; attempt++) {
-        const loaded = await load(approvalId);
+        const loaded: LoadedApproval = attempt === 1 && ctx.fresh ? { state: initialState, version: 'no_stream', events: [] } : await load(approvalId);
         const decision = decide(command(loaded.state), loaded.state);
         if (decision.events.length === 0) {
           return { decision, before: loaded.state, state: loaded.state, appended: [], recorded: loaded.events };

@@ -32,6 +32,7 @@ const cmd = { subject: 'tf.cmd.bench.echo', queue: 'bench' };
 await responder.serve(cmd, (p: typeof payload) => ({ ok: true, actionId: p.actionId }));
 // Raw nats.js responder for the baseline, same queue semantics.
 responder.nc.subscribe('bench.raw.echo', { queue: 'bench', callback: (_e, m) => void m.respond('{"ok":true}') });
+await responder.nc.flush();
 
 const n = quick ? 2000 : 20_000;
 const warmup = quick ? 300 : 2000;

@@ -1,5 +1,5 @@
 import { Buckets, Commands, type KillSwitchEntry } from '@tameflare/contracts';
-import type { OpenedApproval } from '@tameflare/approvals';
+import { isExpiryDue, type OpenedApproval } from '@tameflare/approvals';
 import type { EventStore } from '@tameflare/event-store';
 import type { Bus, ConsumerHandle, KvWatch } from '@tameflare/messaging';
 import { approvalStatus } from './approval-status.ts';
@@ -162,6 +162,10 @@ export async function startApprovalService(deps: ApprovalServiceDeps): Promise<A
       bus,
       { url: options.webhook.url, dashboardUrl: options.webhook.dashboardUrl ?? undefined, timeoutMs: options.webhook.timeoutMs, maxAttempts: options.webhook.maxAttempts },
       log,
+      async (approvalId) => {
+        const { state } = await repo.load(approvalId);
+        return state.exists && state.status === 'pending' && !isExpiryDue(state, clock());
+      },
     );
   }
 

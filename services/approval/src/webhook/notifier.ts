@@ -18,7 +18,13 @@ export interface NotifierOptions {
  * each message, and an approval requested while every replica was down is still announced.
  * At least once: a post that fails is retried with backoff, so a receiver may see a repeat.
  */
-export async function startNotifier(bus: Pick<Bus, 'consume'>, options: NotifierOptions, log: Logger): Promise<ConsumerHandle> {
+export async function startNotifier(
+  bus: Pick<Bus, 'consume'>,
+  options: NotifierOptions,
+  log: Logger,
+  /** Whether the approval still waits for a decision: a backlog replayed after downtime does not announce settled ones. */
+  stillPending: (approvalId: string) => Promise<boolean>,
+): Promise<ConsumerHandle> {
   return bus.consume(
     Consumers.approvalNotifier,
     async (batch) => {
@@ -37,6 +43,10 @@ export async function startNotifier(bus: Pick<Bus, 'consume'>, options: Notifier
         }
         const approvalId = event.data.approvalId;
         try {
+          if (!(await stillPending(approvalId))) {
+            m.ack();
+            continue;
+          }
           const res = await fetch(options.url, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },

@@ -41,8 +41,15 @@ beforeAll(async () => {
     res.writeHead(200).end('ok');
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  service = await startWithWebhook();
+  app = Fastify();
+  await registerSlackCallback(app, { signingSecret: SIGNING_SECRET, voters: { U_ALICE: { name: 'alice', role: 'approver' }, U_VIC: { name: 'vic', role: 'viewer' } }, vote: (v) => service.vote(v) });
+  await app.ready();
+});
+
+async function startWithWebhook(): Promise<ApprovalService> {
   const port = (receiver.address() as { port: number }).port;
-  service = await startApprovalService({
+  return startApprovalService({
     bus: await env.connect('approval'),
     store: env.store,
     log: quietLog,
@@ -60,10 +67,7 @@ beforeAll(async () => {
       },
     },
   });
-  app = Fastify();
-  await registerSlackCallback(app, { signingSecret: SIGNING_SECRET, voters: { U_ALICE: { name: 'alice', role: 'approver' }, U_VIC: { name: 'vic', role: 'viewer' } }, vote: service.vote });
-  await app.ready();
-});
+}
 afterAll(async () => {
   await app?.close();
   await service?.stop();
@@ -161,6 +165,25 @@ describe('outgoing webhook and signed callback', () => {
     expect(viewer.statusCode).toBe(403);
     expect(viewer.json().error.code).toBe('TF_ERR_APPROVAL_FORBIDDEN');
     expect(await streamTypes(id)).toEqual(['ApprovalRequested', 'ApprovalVoteRefused']);
+  });
+
+  it('announces approvals requested while no notifier ran, but not those already settled', async () => {
+    await service.stop();
+    const quiet = await startApprovalService({
+      bus: await env.connect('approval-no-webhook'),
+      store: env.store,
+      log: quietLog,
+      options: { source: 'approval@quiet', openGraceMs: 2000, vaultTimeoutMs: 2000, webhook: { url: null, dashboardUrl: null, timeoutMs: 2000, maxAttempts: 3, signingSecret: null, voters: {} } },
+    });
+    const pending = await open();
+    const settled = await open();
+    await quiet.vote({ approvalId: settled, voter: 'bob', voterRole: 'approver', vote: 'deny', channel: 'cli' });
+    await quiet.stop();
+    const before = received.length;
+    service = await startWithWebhook();
+    await waitFor(() => received.slice(before).some((r) => JSON.stringify(r.body).includes(pending)), { timeoutMs: 10_000, what: 'backlog announced' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(received.slice(before).some((r) => JSON.stringify(r.body).includes(settled))).toBe(false);
   });
 
   it('refuses a click on an unknown approval with 404', async () => {

@@ -192,8 +192,9 @@ export function openTunnel(
         s.resume();
         return;
       }
-      s.pause();
+      // Nothing arrives until the client speaks, so the socket can be handed over still flowing.
       if (!tls) return resolve(Object.assign(s, { connectResponse: status }));
+      s.pause();
       const t = tlsConnect({ socket: s, servername: tls.servername ?? host, ca: tls.ca }, () => resolve(Object.assign(t, { connectResponse: status })));
       t.once('error', reject);
     };

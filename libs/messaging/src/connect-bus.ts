@@ -169,7 +169,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       jsmPromise.catch(() => (jsmPromise = undefined));
       return jsmPromise;
     },
-    options: { requestTimeoutMs: 2000, ackTimeoutMs: 5000, ...options },
+    options: { ...options, requestTimeoutMs: options.requestTimeoutMs ?? 2000, ackTimeoutMs: options.ackTimeoutMs ?? 5000 },
     ensureConnected: (operation, subject) => {
       if (state === 'connected') return;
       if (state === 'closed') {

@@ -20,9 +20,15 @@ export async function request<T>(core: BusCore, target: string | CommandRef, pay
   messagingAttributes(span, 'send', subject, { 'messaging.message.body.size': data.length });
   const h = headers();
   injectTrace(span, h);
-  if (options?.headers) for (const k in options.headers) h.set(k, options.headers[k]!);
   let reply: Msg;
   try {
+    if (options?.headers) {
+      try {
+        for (const k in options.headers) h.set(k, options.headers[k]!);
+      } catch (cause) {
+        throw badPayload(`invalid header for ${subject}`, subject, cause);
+      }
+    }
     reply = await core.mux.request(subject, data, h, options?.timeoutMs ?? core.options.requestTimeoutMs);
   } catch (err) {
     const e = toMessagingError(err, 'request', subject);

@@ -154,7 +154,7 @@ export async function watchKv<T = unknown>(
 
   let restartTimer: NodeJS.Timeout | undefined;
   const scheduleRestart = (delayMs = 250) => {
-    if (stopped || restartTimer) return;
+    if (stopped || restartTimer || core.nc.isClosed()) return;
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
       if (stopped) return;

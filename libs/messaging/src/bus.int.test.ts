@@ -273,6 +273,26 @@ describe('outage', () => {
     await w.stop();
   });
 
+  it('keeps a durable consumer consuming across a NATS server restart', async () => {
+    const b = await bus('consumer-restart');
+    await b.ensureStreams();
+    const seen: string[] = [];
+    const handle = await b.consume({ stream: 'TF_EVENTS', durable: 'test-restart', filterSubject: 'tf.evt.gateway.created.restart' }, (batch) => {
+      for (const m of batch) seen.push(m.event().id);
+    });
+    const first = gatewayCreated('restart');
+    await b.publishEvent(first);
+    await waitFor(() => seen.length === 1);
+    await server.stop();
+    await server.start();
+    await waitFor(() => b.status().state === 'connected', { timeoutMs: 15_000 });
+    const second = gatewayCreated('restart');
+    await waitFor(() => b.publishEvent(second).then(() => true, () => false), { timeoutMs: 15_000 });
+    await waitFor(() => seen.length === 2, { timeoutMs: 30_000 });
+    expect(seen).toEqual([first.id, second.id]);
+    await handle.stop();
+  });
+
   it('fails to connect with TF_ERR_NATS_UNAVAILABLE when no server listens', async () => {
     const err = await failure(connectBus({ servers: 'nats://127.0.0.1:1', name: 'nowhere', connectTimeoutMs: 500 }));
     expect(isTameFlareError(err, MessagingErrorCode.Unavailable)).toBe(true);

@@ -15,6 +15,15 @@ import { emit, fmt, percentiles, quick } from '../stats.ts';
 const telemetry = initTelemetry({ serviceName: 'bench-messaging', instanceId: 'bench', exporter: 'none' });
 const tracer = telemetry.tracer;
 const server = await startNatsServer();
+// A failed run must not leave its nats-server behind.
+process.on('uncaughtException', (err) => {
+  console.error(err);
+  void server.dispose().finally(() => process.exit(1));
+});
+process.on('unhandledRejection', (err) => {
+  console.error(err);
+  void server.dispose().finally(() => process.exit(1));
+});
 const responder = await connectBus({ servers: server.url, name: 'bench-responder' });
 const client = await connectBus({ servers: server.url, name: 'bench-client', requestTimeoutMs: 5000, ackTimeoutMs: 5000 });
 await client.ensureStreams();

@@ -99,7 +99,10 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     batchSize,
     ackWaitMs: options.ackWaitMs ?? 10_000,
     maxAckPending: Math.max(1000, batchSize * 8),
-    onError: (err, size) => log.error({ err, size }, 'recording a batch failed; it will be redelivered'),
+    // Unavailability is already reported once by onStore; anything else is logged per batch.
+    onError: (err, size) => {
+      if (!isUnavailable(err)) log.error({ err, size }, 'recording a batch failed; it will be redelivered');
+    },
   });
 
   // Readiness also follows the store when no message is flowing.

@@ -26,3 +26,4 @@ export * from './commands/vault.ts';
 export * from './commands/approval.ts';
 export * from './commands/control.ts';
 export * from './permissions.ts';
+export * from './commands/control-admin.ts';

@@ -44,6 +44,7 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
   const target = describeKurrentTarget(options.connectionString);
   const deadline = options.deadlineMs ?? 10_000;
   const fail = (operation: string) => (err: unknown) => mapKurrentError(err, target, operation);
+  let disposed: Promise<void> | null = null;
 
   const collect = async (it: AsyncIterable<ResolvedEvent | AllStreamResolvedEvent>): Promise<RecordedEvent[]> => {
     const out: RecordedEvent[] = [];
@@ -175,7 +176,7 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
     readAll: (o) => readAll(o.after, o.limit).catch(fail('readAll')),
     subscribeToAll,
     migrate: async () => undefined,
-    close: () => client.dispose(),
+    close: () => (disposed ??= client.dispose()),
   };
 }
 

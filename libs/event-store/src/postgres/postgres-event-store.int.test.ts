@@ -129,6 +129,20 @@ describe('PostgreSQL adapter specifics', () => {
     expect((await store.pool.query(`SELECT id FROM ${store.schema}.side`)).rows.map((r) => r.id)).toEqual([ok.id]);
   });
 
+  it('ends a running subscription quietly when the store is closed', async () => {
+    const own = newStore(store.schema);
+    const e = fixtures.gatewayCreated('gw-close');
+    await own.append(`gateway-${uuidv7()}`, [e], { expectedVersion: 'no_stream' });
+    const seen: string[] = [];
+    const sub = (async () => {
+      for await (const batch of own.subscribeToAll({ after: null })) seen.push(...batch.map((r) => r.event.id));
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    await own.close();
+    await sub;
+    expect(seen).toContain(e.id);
+  });
+
   it('migrates idempotently, also from several processes at once', async () => {
     const name = `m_${uuidv7().replace(/-/g, '').slice(-16)}`;
     const replicas = [newStore(name, { maxConnections: 2 }), newStore(name, { maxConnections: 2 }), newStore(name, { maxConnections: 2 })];

@@ -58,6 +58,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
   const fail = (operation: string) => (err: unknown) => mapPgError(err, target, operation);
   const readAllPage: EventStore['readAll'] = (o) => readAll(pool, n, o).catch(fail('readAll'));
   let closed: Promise<void> | null = null;
+  // Subscriptions end quietly when the store closes, instead of failing on the ended pool.
+  const closing = new AbortController();
 
   return {
     kind: 'postgres',
@@ -68,7 +70,12 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
     appendIdempotent: (events) => appendIdempotent(pool, n, events).catch(fail('appendIdempotent')),
     readStream: (stream, o) => readStream(pool, n, stream, o).catch(fail('readStream')),
     readAll: readAllPage,
-    subscribeToAll: (o) => pollingSubscription(readAllPage, notifier, { pollIntervalMs: options.pollIntervalMs, ...o }),
+    subscribeToAll: (o) =>
+      pollingSubscription(readAllPage, notifier, {
+        pollIntervalMs: options.pollIntervalMs,
+        ...o,
+        signal: o.signal ? AbortSignal.any([o.signal, closing.signal]) : closing.signal,
+      }),
     migrate: () => migrateWith(pool, n, migrationSql(n)).catch(fail('migrate')),
     transaction: (fn) =>
       inTransaction(pool, (client) =>
@@ -80,6 +87,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
       ).catch(fail('transaction')),
     close: () =>
       (closed ??= (async () => {
+        closing.abort();
         await notifier.close();
         await pool.end();
       })()),

@@ -33,6 +33,7 @@ export async function* pollingSubscription(
         page = await readAll({ after: cursor, limit: batchSize });
         failures = 0;
       } catch (err) {
+        if (signal?.aborted) return;
         if (!isUnavailable(err)) throw err;
         options.onUnavailable?.(err as Error, ++failures);
         await sleep(backoff(failures, 100, 5000), signal);

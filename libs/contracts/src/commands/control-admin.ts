@@ -8,23 +8,26 @@ import { IsoTime, Name, Strict, Text, Uuid } from '../schema.ts';
  * the service.
  */
 
-/** The answer to `tf.cmd.control.run.end`. `alreadyEnded` is true when a retry found the run ended. */
+/** The answer to a run end request. `alreadyEnded` is true when a retry found the run ended. */
 export const RunEndReplySchema = Type.Object(
   { runId: Uuid, agentId: Name, gatewayId: Name, endedAt: IsoTime, alreadyEnded: Type.Boolean() },
   Strict,
 );
 export type RunEndReply = Static<typeof RunEndReplySchema>;
 
-/** The answer to `tf.cmd.control.gateway.create` / `.set_mode`: the gateway as now stored. */
+/** The answer to a gateway create or set-mode command: the gateway as now stored. */
 export const GatewayReplySchema = Type.Object({ gatewayId: Name, name: Text(200), mode: EnforcementModeSchema, created: Type.Boolean() }, Strict);
 export type GatewayReply = Static<typeof GatewayReplySchema>;
 
 /** `tf.cmd.control.connector.remove` */
 export const ConnectorRemoveRequestSchema = Type.Object({ gatewayId: Name, connectorId: Name, actor: Text(200) }, Strict);
 export type ConnectorRemoveRequest = Static<typeof ConnectorRemoveRequestSchema>;
-/** The answer to `connector.configure` and `connector.remove`. */
-export const ConnectorReplySchema = Type.Object({ gatewayId: Name, connectorId: Name, state: Type.Union([Type.Literal('configured'), Type.Literal('removed')]) }, Strict);
-export type ConnectorReply = Static<typeof ConnectorReplySchema>;
+/** The answer to a connector remove request. */
+export const ConnectorRemoveReplySchema = Type.Object({ gatewayId: Name, connectorId: Name, removed: Type.Literal(true) }, Strict);
+export type ConnectorRemoveReply = Static<typeof ConnectorRemoveReplySchema>;
+/** The answer to a connector configure request: the entry as stored in KV. */
+export const ConnectorConfigureReplySchema = Type.Object({ gatewayId: Name, connectorId: Name, kind: Name, domains: Type.Array(Text(253)), created: Type.Boolean() }, Strict);
+export type ConnectorConfigureReply = Static<typeof ConnectorConfigureReplySchema>;
 
 /** `tf.cmd.control.token.revoke` */
 export const TokenRevokeRequestSchema = Type.Object({ tokenId: Uuid, actor: Text(200) }, Strict);

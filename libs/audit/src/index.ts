@@ -54,3 +54,4 @@ export { decisionsOverTime, BUCKET_MINUTES, MAX_BUCKETS, type BucketWidth, type 
 export { listGateways, listConnectors, listSecrets, listApiTokens, type GatewayRow, type ConnectorRow, type SecretRow, type ApiTokenRow } from './queries/registry.ts';
 export { tailActions, type TailOptions } from './queries/tail-actions.ts';
 export { runReadModelProjection, runChainSealer, ProcessorIds, type RunProcessorOptions, type BatchApplied, type SubscriptionSource } from './projection/run-processors.ts';
+export { recordedDecisions, decisionPairOf, type RecordedDecisionPair, type RecordedDecisionsOptions } from './queries/recorded-decisions.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTameFlareError, sha256Hex, uuidv7, type TameFlareEvent } from '@tameflare/contracts';
+import { isTameFlareError, sha256Hex, uuidv7, validateEvent, type TameFlareEvent } from '@tameflare/contracts';
 import type { RecordedEvent } from '@tameflare/event-store';
 import { createEventFactory } from '../testing/index.ts';
 import { createAuditTestEnv, caughtUp, type AuditTestEnv } from '../test/setup.ts';
@@ -7,6 +7,7 @@ import { rebuildReadModels, replayReadModels } from '../replay/replay-read-model
 import { dumpReadModels } from '../replay/dump-read-models.ts';
 import { READ_MODEL_SCHEMA, REBUILD_SCHEMA } from '../db/schemas.ts';
 import { runReadModelProjection, ProcessorIds } from './run-processors.ts';
+import { decisionPairOf } from '../queries/recorded-decisions.ts';
 
 /** One writer's share of a realistic history: runs, actions (some needing approval), control events. */
 function writerHistory(seed: number, actions: number): TameFlareEvent[][] {
@@ -113,6 +114,15 @@ describe('read-model projection on PostgreSQL', () => {
     }
     for (const [id, e] of lastOf('ActionDecided')) expect(rows.get(id)).toMatchObject({ decision: e.data.decision, decided_event_id: e.id, policy_version: 3, matched_rules: e.data.matchedRules });
     for (const [id, e] of lastOf('ActionCompleted')) expect(rows.get(id)).toMatchObject({ outcome: e.data.outcome, status: e.data.status, completed_event_id: e.id });
+    // The row keeps every field of the request and the decision: the envelopes rebuild exactly (what policyBacktest relies on).
+    const decidedById = lastOf('ActionDecided');
+    for (const [id, e] of lastOf('ActionRequested')) {
+      const pair = decisionPairOf(rows.get(id)!)!;
+      expect(pair.requested).toMatchObject({ id: e.id, type: e.type, data: e.data });
+      expect(Date.parse((pair.requested as { time: string }).time)).toBe(Date.parse(e.time));
+      expect(validateEvent(pair.requested).data).toEqual(e.data);
+      expect(validateEvent(pair.decided).data).toEqual(decidedById.get(id)!.data);
+    }
 
     const uses = await env.db.selectFrom('credential_uses').select('event_id').execute();
     expect(uses.map((u) => u.event_id).sort()).toEqual(byType('CredentialReleased').map((e) => e.id).sort());

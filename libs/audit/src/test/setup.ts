@@ -49,16 +49,25 @@ export async function createAuditTestEnv(prefix: string): Promise<AuditTestEnv> 
  */
 export async function caughtUp(store: PostgresEventStore, current: () => string | null, timeoutMs = 60_000): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
-  let head: string | null = null;
-  let after: string | null = null;
+  const readHead = async () => {
+    let after: string | null = null;
+    for (;;) {
+      const page = await store.readAll({ after, limit: 10_000 });
+      if (page.length === 0) return after;
+      after = page[page.length - 1]!.checkpoint;
+    }
+  };
+  // Checkpoints are zero-padded, so string order is log order. The head is read twice: the
+  // snapshot barrier may hide the newest committed events for a moment.
+  let stable = 0;
+  let last: string | null = null;
   for (;;) {
-    const page = await store.readAll({ after, limit: 10_000 });
-    if (page.length === 0) break;
-    after = head = page[page.length - 1]!.checkpoint;
+    const head = await readHead();
+    const at = current();
+    stable = head === last && (at ?? '') >= (head ?? '') ? stable + 1 : 0;
+    last = head;
+    if (stable >= 2) return head;
+    if (Date.now() > deadline) throw new Error(`projection did not catch up to ${head} (at ${at})`);
+    await new Promise((r) => setTimeout(r, 50));
   }
-  while (current() !== head) {
-    if (Date.now() > deadline) throw new Error(`projection did not catch up to ${head} (at ${current()})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return head;
 }

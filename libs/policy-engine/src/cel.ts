@@ -1,5 +1,6 @@
 import { CelScalar, celEnv, celFunc, isCelError, parse, plan, type CelEnv } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { timeFuncs } from './cel-time.ts';
 import { compileGlob, type Glob } from './glob.ts';
 
 /**
@@ -21,7 +22,7 @@ const globFunc = celFunc('glob', [CelScalar.STRING, CelScalar.STRING], CelScalar
 });
 
 /** The CEL environment every condition runs in: the standard library, string extensions, `glob`. */
-export const policyCelEnv: CelEnv = celEnv({ funcs: [...strings, globFunc] });
+export const policyCelEnv: CelEnv = celEnv({ funcs: [...strings, globFunc, ...timeFuncs] });
 
 /** A static type, as far as the declarations know it. */
 export type CelStaticType =
@@ -70,6 +71,8 @@ export interface CelCheck {
   issues: CelIssue[];
   /** `session.<name>` fields the condition reads. */
   sessionFields: Set<string>;
+  /** Dotted paths from a declared variable the condition reads (`action`, `action.params.amount`). */
+  paths: Set<string>;
 }
 
 type ParsedExpr = ReturnType<typeof parse>;
@@ -124,6 +127,7 @@ function describe(t: CelStaticType): string {
 export function checkCondition(source: string, declarations: Record<string, CelStaticType>): CelCheck & { parsed: ParsedExpr | null } {
   const issues: CelIssue[] = [];
   const sessionFields = new Set<string>();
+  const paths = new Set<string>();
   let parsed: ParsedExpr;
   try {
     parsed = parse(source);
@@ -131,7 +135,7 @@ export function checkCondition(source: string, declarations: Record<string, CelS
     const e = err as { location?: { start?: { offset?: number } }; message?: string };
     const message = String(e.message ?? err).replace(/^<input>:\d+:\d+: /, '');
     issues.push({ offset: e.location?.start?.offset ?? 0, message: `CEL syntax error: ${message}` });
-    return { issues, sessionFields, parsed: null };
+    return { issues, sessionFields, paths, parsed: null };
   }
   const positions = parsed.sourceInfo?.positions ?? {};
   const at = (e: Expr, shift = 0) => (positions[String(e.id)] ?? 0) + shift;
@@ -196,7 +200,10 @@ export function checkCondition(source: string, declarations: Record<string, CelS
         const local = lookupLocal(name);
         if (local) return local;
         const t = declarations[name];
-        if (t) return t;
+        if (t) {
+          paths.add(name);
+          return t;
+        }
         const hint = closest(name, Object.keys(declarations));
         issues.push({
           offset: at(e),
@@ -209,6 +216,7 @@ export function checkCondition(source: string, declarations: Record<string, CelS
         const operand = visit(operandExpr);
         const path = pathOf(operandExpr);
         if (path === 'session') sessionFields.add(kind.value.field);
+        if (path !== null && !kind.value.testOnly) paths.add(`${path}.${kind.value.field}`);
         const t = field(operand, kind.value.field, e, path);
         return kind.value.testOnly ? BOOL : t;
       }
@@ -220,6 +228,10 @@ export function checkCondition(source: string, declarations: Record<string, CelS
         if (fn === '_[_]') {
           const [container] = argTypes;
           const keyExpr = args[1];
+          const base = pathOf(args[0]!);
+          if (base !== null && keyExpr?.exprKind.case === 'constExpr' && keyExpr.exprKind.value.constantKind.case === 'stringValue') {
+            paths.add(`${base}.${keyExpr.exprKind.value.constantKind.value}`);
+          }
           if (container?.k === 'list') return container.elem;
           if (container?.k === 'map') return container.value;
           if (container?.k === 'obj' && keyExpr?.exprKind.case === 'constExpr' && keyExpr.exprKind.value.constantKind.case === 'stringValue') {
@@ -304,7 +316,7 @@ export function checkCondition(source: string, declarations: Record<string, CelS
     const what = describe(result);
     issues.push({ offset: 0, message: `a condition must be true or false, but this one yields ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}` });
   }
-  return { issues, sessionFields, parsed };
+  return { issues, sessionFields, paths, parsed };
 }
 
 function celTypeToStatic(t: { kind: string; name: string }): CelStaticType {

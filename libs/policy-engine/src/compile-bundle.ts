@@ -1,4 +1,5 @@
 import { sha256Hex } from '@tameflare/contracts';
+import { createBindingsFactory, type BindingsFactory } from './bindings.ts';
 import { planCondition, type ConditionProgram } from './cel.ts';
 import { PolicyInvalidError } from './errors.ts';
 import { compileGlob, type Glob } from './glob.ts';
@@ -47,6 +48,8 @@ export interface CompiledBundle {
   tracks(actionType: string): boolean;
   /** The aggregates an action of this type counts towards. */
   aggregatesFor(actionType: string): readonly SessionAggregate[];
+  /** What conditions see for an input (used by `evaluate`). */
+  readonly bindings: BindingsFactory;
 }
 
 /** Options for {@link compileBundle}. */
@@ -179,5 +182,6 @@ export function compileBundle(source: string, options: CompileOptions = {}): Com
     },
     tracks: (type) => document.aggregates.length > 0 && aggregatesFor(type).length > 0,
     aggregatesFor,
+    bindings: createBindingsFactory(parsed.paths),
   };
 }

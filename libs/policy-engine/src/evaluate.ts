@@ -1,29 +1,6 @@
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { CompiledBundle, CompiledRule } from './compile-bundle.ts';
 import { PolicyErrorCode } from './errors.ts';
 import type { EvaluationInput, EvaluationResult } from './types.ts';
-
-/** What conditions see. Built once per evaluation, only when some candidate has a condition. */
-function bindings(input: EvaluationInput): Record<string, unknown> {
-  const a = input.action;
-  return {
-    action: {
-      type: a.type,
-      connector: a.connector,
-      resource: a.resource,
-      params: a.params,
-      risk: a.risk,
-      operationId: a.operationId ?? null,
-      notes: a.notes,
-    },
-    agent: input.agent,
-    run: { id: input.runId },
-    gateway: { id: input.gatewayId },
-    request: input.request,
-    now: timestampFromMs(Date.parse(input.time)),
-    session: input.session,
-  };
-}
 
 /**
  * Decides one action. Pure and deterministic: the same bundle and input always give the same
@@ -48,7 +25,7 @@ export function evaluate(bundle: CompiledBundle, input: EvaluationInput): Evalua
           return failure(policy, matched, c, PolicyErrorCode.SessionMissing, `session aggregate "${name}" was not computed for this evaluation`);
         }
       }
-      ctx ??= bindings(input);
+      ctx ??= bundle.bindings(input);
       const r = c.condition(ctx);
       if (r !== true) {
         if (r === false) continue;

@@ -16,6 +16,8 @@ export interface ParsedBundle {
   conditions: (ParsedExpr | null)[];
   /** Per rule, in order: the session aggregates its condition reads. */
   sessionFields: string[][];
+  /** Every dotted variable path some condition reads, so evaluation can bind them directly. */
+  paths: string[];
 }
 
 /** Options for validation. */
@@ -68,6 +70,7 @@ export function parseBundle(source: string, options: ParseOptions = {}): { parse
   const rules: PolicyRule[] = [];
   const conditions: (ParsedExpr | null)[] = [];
   const sessionFields: string[][] = [];
+  const paths = new Set<string>();
   const rulesEntry = top.get('rules');
   if (rulesEntry) {
     const seq = rulesEntry.value;
@@ -88,6 +91,7 @@ export function parseBundle(source: string, options: ParseOptions = {}): { parse
         rules.push(rule.rule);
         conditions.push(rule.condition);
         sessionFields.push(rule.sessionFields);
+        for (const p of rule.paths) paths.add(p);
       });
     }
   }
@@ -99,7 +103,7 @@ export function parseBundle(source: string, options: ParseOptions = {}): { parse
     aggregates,
     rules,
   };
-  return { parsed: { document, conditions, sessionFields }, issues: [] };
+  return { parsed: { document, conditions, sessionFields, paths: [...paths].sort() }, issues: [] };
 }
 
 function sortIssues(issues: PolicyIssue[]): PolicyIssue[] {
@@ -190,6 +194,7 @@ interface ReadRule {
   rule: PolicyRule;
   condition: ParsedExpr | null;
   sessionFields: string[];
+  paths: Set<string>;
 }
 
 function readRule(
@@ -224,6 +229,7 @@ function readRule(
 
   let condition: ParsedExpr | null = null;
   let sessionFields: string[] = [];
+  let paths = new Set<string>();
   let when: string | null = null;
   const whenEntry = f.get('when');
   if (whenEntry) {
@@ -235,6 +241,7 @@ function readRule(
       }
       condition = check.issues.length ? null : check.parsed;
       sessionFields = [...check.sessionFields].sort();
+      paths = check.paths;
     }
   }
 
@@ -251,6 +258,7 @@ function readRule(
   return {
     condition,
     sessionFields,
+    paths,
     rule: {
       id,
       description,

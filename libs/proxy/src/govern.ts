@@ -163,6 +163,7 @@ export async function govern(rt: Runtime, input: GovernInput): Promise<Verdict> 
       ? await opts.classify({
           method: input.method,
           url: input.url,
+          pathAndQuery: input.facts.pathAndQuery,
           headers: input.headers,
           body: input.body,
           bodyTruncated: input.facts.bodyTruncated,

@@ -100,6 +100,8 @@ export function createRuntime(opts: ProxyServerOptions): Runtime {
       opts.egress ??
       createEgressGuard({
         selfAddresses: () => (rt.listening ? [rt.listening] : []),
+        ...(opts.egressRanges?.deny ? { denyCidrs: opts.egressRanges.deny } : {}),
+        ...(opts.egressRanges?.allow ? { allowCidrs: opts.egressRanges.allow } : {}),
       }),
     upstream: undefined as unknown as Agent,
     overrideUpstream: undefined as unknown as Agent,

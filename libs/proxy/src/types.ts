@@ -34,7 +34,10 @@ export interface Route {
 /** What the classifier sees: the request with at most the parse limit of its body. */
 export interface ClassifyInput {
   method: string;
+  /** The destination as a URL (its path normalized by WHATWG rules: use `pathAndQuery` for the exact path). */
   url: URL;
+  /** `/path?query` exactly as the agent sent it and as it is forwarded. */
+  pathAndQuery: string;
   headers: IncomingHttpHeaders;
   /** The body, or its first `limits.parseBodyBytes` bytes; null when there is none. */
   body: Buffer | null;
@@ -161,6 +164,8 @@ export interface ProxyServerOptions {
   available?(): string | null;
   /** Egress guard; by default one with the built-in deny ranges that also refuses the proxy's own address. */
   egress?: EgressGuard;
+  /** Extra ranges (CIDR) for the default egress guard: refused, or allowed although private. */
+  egressRanges?: { deny?: string[]; allow?: string[] };
   /**
    * Per-host upstream overrides, `host` or `host:port` → `http(s)://address:port`, for staging and
    * tests. The only way to reach a private or loopback address; TLS to an https override is

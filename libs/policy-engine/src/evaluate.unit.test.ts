@@ -129,6 +129,25 @@ describe('CEL conditions', () => {
     expect(wrongType.error?.code).toBe(PolicyErrorCode.Evaluation);
   });
 
+  it('reads variables the same whichever way a condition reaches them', () => {
+    const cases: [string, boolean | 'error'][] = [
+      ['action.operationId == null', true],
+      ['action.params["amount"] == 12 && action["type"] == "x.y"', true],
+      ['"amount" in action.params && size(action.params) == 3', true],
+      ['action.params.tags.exists(t, t == "b") && action.params.tags[0] == "a"', true],
+      ['has(action.params.amount) && !has(action.params.missing)', true],
+      ['action.params.missing == 1', 'error'],
+      ['action.params.amount.value == 1', 'error'],
+      ['action.notes.size() == 0 && request.query == ""', true],
+      ['session.n == 2.5', true],
+    ];
+    for (const [when, expected] of cases) {
+      const b = bundle([{ id: 'r', effect: 'allow', match: { actions: ['**'] }, when }], { aggregates: { n: { scope: 'run', window: '1h', actions: ['x.y'], count: true } } });
+      const r = evaluate(b, input('x.y', { action: { params: { amount: 12, tags: ['a', 'b'], flag: null } }, session: { n: 2.5 } }));
+      expect([when, r.error ? 'error' : r.decision === 'allow']).toEqual([when, expected]);
+    }
+  });
+
   it('denies when a condition yields something other than a bool at run time', () => {
     const b = bundle([{ id: 'dyn', effect: 'allow', match: { actions: ['**'] }, when: 'action.params.flag' }]);
     expect(evaluate(b, input('x.y', { action: { params: { flag: true } } })).decision).toBe('allow');

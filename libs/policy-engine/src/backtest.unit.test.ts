@@ -8,6 +8,7 @@ import { evaluate } from './evaluate.ts';
 import { buildInput } from './input.ts';
 import { appendSessionEntry, computeSession, sessionEntryFor, sessionKey, type SessionEntry } from './session.ts';
 import { requestedEvent } from './test-fixtures.ts';
+import { rebuildSessions } from './rebuild-sessions.ts';
 import { verifyDecisions } from './verify-decisions.ts';
 
 const dir = new URL('../../../infra/policies/', import.meta.url);
@@ -65,7 +66,7 @@ function randomAction(rand: () => number): Action {
 }
 
 /** Records a history the way the policy service does: session state per agent, allow-only entries. */
-function recordHistory(bundle: CompiledBundle, count: number): RecordedDecision[] {
+function recordHistory(bundle: CompiledBundle, count: number): RecordedDecision[] & { sessions: Map<string, SessionEntry[]> } {
   const rand = prng(42);
   const sessions = new Map<string, SessionEntry[]>();
   const out: RecordedDecision[] = [];
@@ -101,7 +102,7 @@ function recordHistory(bundle: CompiledBundle, count: number): RecordedDecision[
     });
     out.push({ requested, decided });
   }
-  return out;
+  return Object.assign(out, { sessions });
 }
 
 /**
@@ -190,6 +191,18 @@ describe('backtest over recorded history', () => {
     ]);
     expect(report.skipped.invalid).toBe(3);
     expect(report.evaluated).toBe(1);
+  });
+
+  it('rebuilds the session state the deciding side kept, from the recorded decisions alone', async () => {
+    const end = new Date((history.at(-1)!.decided as EventEnvelope).time);
+    const rebuilt = await rebuildSessions(live, history, end);
+    const expected = new Map<string, SessionEntry[]>();
+    for (const [key, entries] of history.sessions) {
+      const kept = entries.filter((e) => e.at > end.getTime() - live.maxWindowMs);
+      if (kept.length) expected.set(key, kept);
+    }
+    expect(rebuilt.size).toBeGreaterThan(0);
+    expect(rebuilt).toEqual(expected);
   });
 
   it('recomputes every recorded decision exactly from the events, and catches a tampered one', async () => {

@@ -33,4 +33,5 @@ export {
 } from './session.ts';
 export { parsePolicyTests, runPolicyTests, type PolicyTestCase, type PolicyTestSuite, type PolicyTestReport, type PolicyTestCaseResult } from './policy-tests.ts';
 export { backtest, type BacktestOptions, type BacktestReport, type BacktestChange, type RecordedDecision } from './backtest.ts';
+export { rebuildSessions } from './rebuild-sessions.ts';
 export { verifyDecisions, type VerifyReport, type DecisionMismatch, type BundleResolver } from './verify-decisions.ts';

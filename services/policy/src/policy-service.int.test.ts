@@ -14,7 +14,7 @@ import {
 } from '@tameflare/contracts';
 import type { PostgresEventStore } from '@tameflare/event-store';
 import { connectBus, type Bus } from '@tameflare/messaging';
-import { compileBundle, sessionKey, verifyDecisions, type CompiledBundle, type RecordedDecision } from '@tameflare/policy-engine';
+import { compileBundle, rebuildSessions, sessionKey, verifyDecisions, type CompiledBundle, type RecordedDecision } from '@tameflare/policy-engine';
 import { createTestDatabase, startNatsServer, waitFor, type TestDatabase, type TestNatsServer } from '@tameflare/testing';
 import { openCredential } from '@tameflare/vault-crypto';
 import { ingressKey, openStore, requested, startDownstream, startReplica, streamEvents, type Downstream, type Replica } from './test/support.ts';
@@ -347,6 +347,13 @@ describe('recomputing recorded decisions', () => {
     expect(report.skipped).toEqual({ notPolicy: 0, invalid: 0, noBundle: 1, unknownBundle: 0 });
     expect(report.verified).toBe(pairs.length - 1);
     expect(report.verified).toBeGreaterThan(500);
+
+    // The session state in KV is exactly what the recorded decisions rebuild.
+    const sessPairs = pairs.filter((p) => (p.decided as EventEnvelope<'ActionDecided'>).data.gatewayId === 'sess');
+    const rebuilt = await rebuildSessions(bundles.get('sess@1')!, sessPairs, new Date());
+    const kv = await client.kv(Buckets.sessions);
+    expect([...rebuilt.keys()].sort()).toEqual(['sess.agent.refund-bot-1', 'sess.agent.refund-bot-2', 'sess.agent.refund-bot-3', 'sess.agent.refund-bot-9']);
+    for (const [key, entries] of rebuilt) expect((await kv.get<{ entries: unknown[] }>(key))!.value.entries).toEqual(entries);
   });
 });
 

@@ -9,7 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import { DatabaseConfigSchema } from '@tameflare/config';
 import { createPostgresEventStore } from '@tameflare/event-store';
-import { isMessagingError, MessagingErrorCode } from '@tameflare/messaging';
+import { isMessagingError } from '@tameflare/messaging';
 import { runService } from '@tameflare/service-kit';
 import { startPolicyService } from './policy-service.ts';
 
@@ -28,9 +28,10 @@ await runService({
     try {
       await ctx.bus.ensureBuckets();
     } catch (err) {
-      // Under the NATS permission matrix the policy user may not create other services' buckets;
-      // they exist once the control plane (or `tf up`) has started.
-      if (!isMessagingError(err, MessagingErrorCode.JetStream) && !isMessagingError(err, MessagingErrorCode.PermissionDenied)) throw err;
+      // Under the NATS permission matrix the policy user may not create other services' buckets
+      // (refused, or unanswered); they exist once the control plane (or `tf up`) has started,
+      // and the KV watches below fail the start clearly if one is still missing.
+      if (!isMessagingError(err)) throw err;
       ctx.logger.warn({ err }, 'could not create every KV bucket; expecting them to exist');
     }
     const service = await startPolicyService({ bus: ctx.bus, store, instanceId: ctx.instanceId, logger: ctx.logger });

@@ -10,35 +10,39 @@ function hex(c: number): number {
   return c >= 97 && c <= 102 ? c - 87 : -1;
 }
 
-/** Decodes `+` and percent-escapes. ASCII escapes (Stripe's `%5B`/`%5D`) take a fast path; anything else goes through decodeURIComponent. */
+/** Decodes `+` and percent-escapes. ASCII escapes (Stripe's `%5B`/`%5D`) are decoded in one pass; anything else goes through decodeURIComponent. */
 export function decodeFormComponent(s: string): string {
-  if (s.indexOf('+') >= 0) s = s.replaceAll('+', ' ');
-  let i = s.indexOf('%');
-  if (i < 0) return s;
-  // Stripe's SDK escapes the brackets of every nested key: a native replace keeps those keys cheap and flat.
-  if (s.indexOf('%5B') >= 0 || s.indexOf('%5D') >= 0) {
-    s = s.replaceAll('%5B', '[').replaceAll('%5D', ']');
-    i = s.indexOf('%');
-    if (i < 0) return s;
+  const n = s.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37 || c === 43) break;
   }
-  const parts: string[] = [];
-  let last = 0;
-  while (i >= 0) {
-    const h = hex(s.charCodeAt(i + 1));
-    const l = hex(s.charCodeAt(i + 2));
-    if (h < 0 || l < 0 || h >= 8) {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    }
-    parts.push(s.slice(last, i), String.fromCharCode(h * 16 + l));
-    last = i + 3;
-    i = s.indexOf('%', last);
+  if (i === n) return s;
+  if (n > 1024) return slowDecode(s);
+  const codes: number[] = [];
+  for (let j = 0; j < i; j++) codes.push(s.charCodeAt(j));
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 43) codes.push(32);
+    else if (c === 37) {
+      const h = hex(s.charCodeAt(i + 1));
+      const l = hex(s.charCodeAt(i + 2));
+      if (h < 0 || l < 0 || h >= 8) return slowDecode(s);
+      codes.push(h * 16 + l);
+      i += 2;
+    } else codes.push(c);
   }
-  parts.push(s.slice(last));
-  return parts.join('');
+  return String.fromCharCode.apply(null, codes);
+}
+
+function slowDecode(s: string): string {
+  const spaced = s.replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
 }
 
 /** Values longer than this (encoded) cannot decode to a recordable parameter; they are kept raw and never decoded. */

@@ -11,6 +11,11 @@ export interface PullBatchesOptions {
   maxAckPending?: number;
   /** Redelivery delay of a batch whose handler threw (default 500 ms). */
   nakDelayMs?: number;
+  /**
+   * Batches handled at once (default 2): the next batch is validated while the previous one is
+   * being appended. The handler must be safe to run concurrently (appendIdempotent is).
+   */
+  concurrency?: number;
   onError(err: unknown, size: number): void;
 }
 
@@ -33,6 +38,8 @@ export async function pullBatches(bus: Bus, ref: DurableConsumerRef, handler: Ba
   const batchSize = options.batchSize ?? 500;
   const lingerMs = options.lingerMs ?? 5;
   const nakDelayMs = options.nakDelayMs ?? 500;
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const running = new Set<Promise<void>>();
   await bus.ensureConsumer(ref, { ackWaitMs: options.ackWaitMs, maxAckPending: options.maxAckPending });
   const consumer = await jetstream(bus.nc).consumers.get(ref.stream, ref.durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: batchSize });
@@ -59,14 +66,19 @@ export async function pullBatches(bus: Bus, ref: DurableConsumerRef, handler: Ba
         }
         batch.push(wrap(r.value));
       }
-      try {
-        await handler(batch);
-      } catch (err) {
-        options.onError(err, batch.length);
-        for (const m of batch) if (!m.settled) m.nak(nakDelayMs);
-      }
+      const work = (async () => {
+        try {
+          await handler(batch);
+        } catch (err) {
+          options.onError(err, batch.length);
+          for (const m of batch) if (!m.settled) m.nak(nakDelayMs);
+        }
+      })();
+      running.add(work);
+      void work.finally(() => running.delete(work));
+      if (running.size >= concurrency) await Promise.race(running);
     }
-  })();
+  })().finally(() => Promise.all(running));
 
   return {
     done,

@@ -80,7 +80,7 @@ export const ConnectorConfigureRequestSchema = Type.Object(
     secretName: Type.Union([Name, Type.Null()]),
     injection: Type.Union([CredentialInjectionSchema, Type.Null()]),
     domains: Type.Array(Text(253), { maxItems: 100 }),
-    options: Type.Record(Type.String({ maxLength: 100 }), Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()])),
+    options: Type.Record(Type.String({ maxLength: 100 }), Type.Union([Type.String({ maxLength: 512 * 1024 }), Type.Number(), Type.Boolean()])),
     actor: Text(200),
   },
   Strict,

@@ -49,7 +49,7 @@ export const ConnectorConfiguredV1 = Type.Object(
     injection: Type.Union([CredentialInjectionSchema, Type.Null()]),
     /** Extra domains (GitHub Enterprise, an internal API) and options, as configured. */
     domains: Type.Array(Text(253), { maxItems: 100 }),
-    options: Type.Record(Type.String({ maxLength: 100 }), Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()])),
+    options: Type.Record(Type.String({ maxLength: 100 }), Type.Union([Type.String({ maxLength: 512 * 1024 }), Type.Number(), Type.Boolean()])),
     configuredBy: Text(200),
   },
   Strict,

@@ -1,10 +1,11 @@
 import { defineConfig } from 'vite';
 
 // Why a plain config: Vite transforms JSX itself (automatic runtime), so no React plugin is
-// needed; the app is served by the audit API under /dashboard/, which is its base path.
+// needed. Asset URLs are relative (base './') and routing is in the URL hash, so the audit API
+// can serve the built files under any path prefix.
 export default defineConfig({
   root: import.meta.dirname,
-  base: '/dashboard/',
+  base: './',
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {
     outDir: 'dist',

@@ -6,5 +6,3 @@ import { fileURLToPath } from 'node:url';
  */
 export const dashboardDistDir: string = fileURLToPath(new URL('../dist/', import.meta.url));
 
-/** The URL path the dashboard is served under; Vite's `base` uses the same value. */
-export const DASHBOARD_BASE_PATH = '/dashboard/';

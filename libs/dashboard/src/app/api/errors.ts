@@ -52,12 +52,12 @@ export function classifyGraphQLError(status: number, errors: readonly GraphQLErr
   const message = typeof first.message === 'string' && first.message ? first.message : `the API answered ${status}`;
   const details = isRecord(ext.details) ? ext.details : omit(ext, ['code', 'tfCode', 'http']);
   const codes = [gqlCode, code].filter((c): c is string => c !== null);
-  const kind: ApiErrorKind =
-    status === 401 || codes.some((c) => UNAUTHENTICATED_CODES.has(c))
+  // "Cannot check the token right now" must not end a session: unavailability wins.
+  const kind: ApiErrorKind = codes.some((c) => UNAVAILABLE_CODES.has(c))
+    ? 'unreachable'
+    : status === 401 || codes.some((c) => UNAUTHENTICATED_CODES.has(c))
       ? 'unauthenticated'
-      : codes.some((c) => UNAVAILABLE_CODES.has(c))
-        ? 'unreachable'
-        : status === 403 || codes.some((c) => FORBIDDEN_CODES.has(c))
+      : status === 403 || codes.some((c) => FORBIDDEN_CODES.has(c))
           ? 'forbidden'
           : 'rejected';
   return apiError(kind, message, code, details && Object.keys(details).length > 0 ? details : null);

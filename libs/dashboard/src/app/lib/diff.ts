@@ -45,12 +45,13 @@ export function diffLines(oldText: string, newText: string): DiffLine[] {
         out.push({ kind: 'same', text: am[i]!, oldLine: head + i + 1, newLine: head + j + 1 });
         i++;
         j++;
-      } else if (j < m && (i === n || lcs[i * (m + 1) + j + 1]! >= lcs[(i + 1) * (m + 1) + j]!)) {
-        out.push({ kind: 'added', text: bm[j]!, oldLine: null, newLine: head + j + 1 });
-        j++;
-      } else {
+      } else if (i < n && (j === m || lcs[(i + 1) * (m + 1) + j]! >= lcs[i * (m + 1) + j + 1]!)) {
+        // Removals before additions on a tie, as in unified diffs.
         out.push({ kind: 'removed', text: am[i]!, oldLine: head + i + 1, newLine: null });
         i++;
+      } else {
+        out.push({ kind: 'added', text: bm[j]!, oldLine: null, newLine: head + j + 1 });
+        j++;
       }
     }
   }

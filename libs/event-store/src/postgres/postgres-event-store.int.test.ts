@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '@tameflare/contracts';
-import { createTestDatabase, freePort, type TestDatabase } from '@tameflare/testing';
+import { createTestDatabase, freePort, waitFor, type TestDatabase } from '@tameflare/testing';
 import { describeEventStoreContract } from '../test/contract.ts';
 import { fixtures } from '../test/fixtures.ts';
 import { DuplicateEventError } from '../errors.ts';
@@ -97,8 +97,12 @@ describe('PostgreSQL adapter specifics', () => {
     release();
     await txA;
     // ...and then both, A first: it took its transaction id first, whatever the commit order.
-    const ids = (await store.readAll({ after: null, limit: 10 })).map((e) => e.event.id);
-    expect(ids.filter((id) => id === a.id || id === b.id)).toEqual([a.id, b.id]);
+    // (Once every older transaction on the server has ended: other tests may be running.)
+    const both = await waitFor(async () => {
+      const ids = (await store.readAll({ after: null, limit: 1000 })).map((e) => e.event.id).filter((id) => id === a.id || id === b.id);
+      return ids.length === 2 ? ids : null;
+    }, { timeoutMs: 20_000 });
+    expect(both).toEqual([a.id, b.id]);
   });
 
   it('refuses, as DuplicateEventError, an append of an id that is already stored', async () => {
@@ -150,7 +154,11 @@ describe('PostgreSQL adapter specifics', () => {
     await replicas[0]!.migrate();
     const e = fixtures.gatewayCreated('gw-m');
     await replicas[1]!.append(`gateway-${uuidv7()}`, [e], { expectedVersion: 'no_stream' });
-    expect((await replicas[2]!.readAll({ after: null, limit: 5 })).map((r) => r.event.id)).toEqual([e.id]);
+    const seen = await waitFor(async () => {
+      const page = await replicas[2]!.readAll({ after: null, limit: 5 });
+      return page.length ? page : null;
+    }, { timeoutMs: 20_000 });
+    expect(seen.map((r) => r.event.id)).toEqual([e.id]);
   });
 
   it('rejects a schema name that is not a plain identifier and a checkpoint from elsewhere', async () => {

@@ -88,6 +88,7 @@ describe('real clients through the proxy to local upstreams', () => {
           expect(r.status).toBe(403);
           expect(r.headers['content-type']).toBe('application/problem+json');
           expect(r.headers[GatewayHeaders.shouldRetry]).toBe('false');
+          expect(r.headers[GatewayHeaders.ingress]).toBe('ingress-test');
           const problem = JSON.parse(r.body.toString()) as Record<string, unknown>;
           expect(problem).toMatchObject({
             type: ProblemTypes.policyDenied,

@@ -73,6 +73,12 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     target,
   });
 
+  /** Every answer of the gateway names the replica that gave it (and closes when asked to). */
+  const withIngress = (a: GatewayAnswer, close: boolean): GatewayAnswer => ({
+    ...a,
+    headers: { ...a.headers, [GatewayHeaders.ingress]: options.ingressId, ...(close ? { connection: 'close' } : {}) },
+  });
+
   const serverOptions = {
     maxHeaderSize: rt.l.maxHeaderBytes,
     requestTimeout: 0,
@@ -168,8 +174,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const started = performance.now();
     const requestId = uuidv7();
     const reply = (a: GatewayAnswer, close = false) => {
-      if (close) a = { ...a, headers: { ...a.headers, connection: 'close' } };
-      sendProblem(res, a, requestId);
+      sendProblem(res, withIngress(a, close), requestId);
     };
     if (!METHODS.has(req.method!)) return reply(bad(`Method ${req.method} is not supported through the gateway.`), true);
     const p = await prepare(req, conn, false);
@@ -237,7 +242,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     const started = performance.now();
     const requestId = uuidv7();
     const reply = (a: GatewayAnswer) => {
-      if (socket.writable) socket.end(rawProblem(a, { close: true, requestId }));
+      if (socket.writable) socket.end(rawProblem(withIngress(a, false), { close: true, requestId }));
       else socket.destroy();
     };
     if (req.method !== 'GET' || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
@@ -285,7 +290,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
     socket.on('error', () => socket.destroy());
     const requestId = uuidv7();
     const reply = (a: GatewayAnswer) => {
-      if (socket.writable) socket.end(rawProblem(a, { close: true, requestId }));
+      if (socket.writable) socket.end(rawProblem(withIngress(a, false), { close: true, requestId }));
       else socket.destroy();
     };
     const t = parseConnectTarget(req.url ?? '');

@@ -143,7 +143,7 @@ export interface ProxyLimits {
 
 /** The pipeline steps and settings the service wires into the engine. */
 export interface ProxyServerOptions {
-  /** This replica's id; on every event it produces and in `x-tameflare-ingress`. */
+  /** This replica's id: on every event it produces, and in `x-tameflare-ingress` on every answer it gives itself. */
   ingressId: string;
   ca: CertificateAuthority;
   /** Finds the run a `Proxy-Authorization` token belongs to; null means 407. */

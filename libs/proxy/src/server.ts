@@ -359,7 +359,15 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
         });
     };
     if (head.length) start(head);
-    else socket.once('data', start);
+    else {
+      // An agent that opens a tunnel and says nothing does not keep it forever.
+      const idle = setTimeout(() => socket.destroy(), rt.t.clientTlsHandshakeMs);
+      socket.once('data', (first: Buffer) => {
+        clearTimeout(idle);
+        start(first);
+      });
+      socket.once('close', () => clearTimeout(idle));
+    }
   }
 
   async function tunnelConnect(

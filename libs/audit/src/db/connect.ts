@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { DB as ReadModels } from '../generated/read-models.ts';
-import type { DB as OpsTables } from '../generated/ops.ts';
+import type { DB as ReadModels } from './types/read-models.ts';
+import type { DB as OpsTables } from './types/ops.ts';
 import { assertSchemaName, OPS_SCHEMA, READ_MODEL_SCHEMA } from './schemas.ts';
 
 export type { ReadModels, OpsTables };

@@ -13,7 +13,7 @@ import { OPS_SCHEMA, READ_MODEL_SCHEMA } from './schemas.ts';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const generatedDir = join(here, '..', 'generated');
+const generatedDir = join(here, 'types');
 const codegen = join(here, '..', '..', '..', '..', 'node_modules', '.bin', 'kysely-codegen');
 
 /**
@@ -41,7 +41,7 @@ describe('generated Kysely types', () => {
   it.each([
     ['read-models.ts', READ_MODEL_SCHEMA],
     ['ops.ts', OPS_SCHEMA],
-  ])('src/generated/%s matches the migrated schema %s', async (file, schema) => {
+  ])('src/db/types/%s matches the migrated schema %s', async (file, schema) => {
     const out = join(tmp, file);
     await run(codegen, [
       '--dialect', 'postgres',
@@ -55,6 +55,6 @@ describe('generated Kysely types', () => {
     ]);
     const generated = readFileSync(out, 'utf8');
     if (process.env.UPDATE_GENERATED === '1') writeFileSync(join(generatedDir, file), generated);
-    expect(readFileSync(join(generatedDir, file), 'utf8'), `src/generated/${file} is stale: run UPDATE_GENERATED=1 vitest run src/db/generated-types.int.test.ts`).toBe(generated);
+    expect(readFileSync(join(generatedDir, file), 'utf8'), `src/db/types/${file} is stale: run UPDATE_GENERATED=1 vitest run src/db/generated-types.int.test.ts`).toBe(generated);
   }, 60_000);
 });

@@ -25,6 +25,8 @@ export const actionGroupColumns: Readonly<Record<ActionGroup, readonly ColumnSpe
     c('body_truncated', 'boolean'),
     c('user_agent', 'text'),
     c('action_type', 'text'),
+    c('action_parent', 'text'),
+    c('action_verb', 'text'),
     c('connector', 'text'),
     c('resource', 'text'),
     c('params', 'jsonb'),

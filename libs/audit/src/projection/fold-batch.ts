@@ -266,6 +266,8 @@ function foldRequested(plan: ProjectionPlan, e: EventEnvelope<'ActionRequested'>
     body_truncated: r.bodyTruncated,
     user_agent: r.userAgent,
     action_type: d.action.type,
+    action_parent: d.action.type.slice(0, d.action.type.lastIndexOf('.')),
+    action_verb: d.action.type.slice(d.action.type.lastIndexOf('.') + 1),
     connector: d.action.connector,
     resource: d.action.resource,
     params: json(d.action.params),

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { ReadModels } from '../db/connect.ts';
-import type { Actions } from '../generated/read-models.ts';
+import type { Actions } from '../db/types/read-models.ts';
 import { nameFilter, oneOf, timeRange, uuidFilter } from './filters.ts';
 import { globToSql } from './glob-sql.ts';
 import { keysetPage, type Page, type PageArgs } from './page.ts';
@@ -62,9 +62,11 @@ export function applyActionFilter<O>(q: SelectQueryBuilder<ReadModels, 'actions'
   if (f.actionType) {
     const g = globToSql(f.actionType, 'action');
     if (g.literal !== null) q = q.where('action_type', '=', g.literal);
+    else if (g.parent !== null) q = q.where('action_parent', '=', g.parent);
+    else if (g.verb !== null) q = q.where('action_verb', '=', g.verb);
     else {
       if (g.likePrefix) q = q.where('action_type', 'like', g.likePrefix);
-      q = q.where(sql<boolean>`action_type ~ ${g.regex}`);
+      if (!g.likeIsExact) q = q.where(sql<boolean>`action_type ~ ${g.regex}`);
     }
   }
   if (f.resource) {
@@ -72,7 +74,7 @@ export function applyActionFilter<O>(q: SelectQueryBuilder<ReadModels, 'actions'
     if (g.literal !== null) q = q.where('resource', '=', g.literal);
     else {
       if (g.likePrefix) q = q.where('resource', 'like', g.likePrefix);
-      q = q.where(sql<boolean>`resource ~ ${g.regex}`);
+      if (!g.likeIsExact) q = q.where(sql<boolean>`resource ~ ${g.regex}`);
     }
   }
   return q;

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ReadModels } from '../db/connect.ts';
-import type { Approvals, ApprovalVotes } from '../generated/read-models.ts';
+import type { Approvals, ApprovalVotes } from '../db/types/read-models.ts';
 import { nameFilter, oneOf, timeRange, uuidFilter } from './filters.ts';
 import { keysetPage, type Page, type PageArgs } from './page.ts';
 

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ReadModels } from '../db/connect.ts';
-import type { CredentialUses } from '../generated/read-models.ts';
+import type { CredentialUses } from '../db/types/read-models.ts';
 import { nameFilter, timeRange, uuidFilter } from './filters.ts';
 import { keysetPage, type Page, type PageArgs } from './page.ts';
 

@@ -43,6 +43,11 @@ describe('globToSql', () => {
     expect(globToSql('github.repo.*', 'action')).toMatchObject({ literal: null, likePrefix: 'github.repo.%' });
     expect(globToSql('stripe.refund.create', 'action')).toMatchObject({ literal: 'stripe.refund.create' });
     expect(globToSql('my_app.*', 'action').likePrefix).toBe('my\\_app.%');
+    // The common shapes become equalities on indexed columns, or an exact LIKE.
+    expect(globToSql('github.repo.*', 'action')).toMatchObject({ parent: 'github.repo', verb: null });
+    expect(globToSql('**.delete', 'action')).toMatchObject({ verb: 'delete', parent: null });
+    expect(globToSql('github.**', 'action')).toMatchObject({ likePrefix: 'github.%', likeIsExact: true });
+    expect(globToSql('github.*.delete', 'action')).toMatchObject({ parent: null, verb: null, likeIsExact: false });
   });
   it('refuses characters action types never have', () => {
     expect(() => globToSql("github.'; drop table", 'action')).toThrow(/invalid action type glob/);

@@ -6,8 +6,14 @@ export interface SqlGlob {
   literal: string | null;
   /** `LIKE` pattern for the literal prefix (`github.repo.%`), or null when the glob starts with `*`. */
   likePrefix: string | null;
+  /** True when `likePrefix` alone is exact (`github.**`), so no regular expression is needed. */
+  likeIsExact: boolean;
   /** PostgreSQL ARE for the whole glob. */
   regex: string;
+  /** `github.repo.*`: every type whose parent (all but the last segment) is this. */
+  parent: string | null;
+  /** `**.delete`: every type whose last segment is this. */
+  verb: string | null;
 }
 
 const ALLOWED: Record<'action' | 'resource', RegExp> = {
@@ -27,8 +33,13 @@ export function globToSql(pattern: string, kind: 'action' | 'resource'): SqlGlob
   }
   const sep = kind === 'action' ? '.' : '/';
   const firstStar = pattern.indexOf('*');
-  if (firstStar < 0) return { literal: pattern, likePrefix: null, regex: '^' + escapeAre(pattern) + '$' };
+  const none = { likeIsExact: false, parent: null, verb: null };
+  if (firstStar < 0) return { ...none, literal: pattern, likePrefix: null, regex: '^' + escapeAre(pattern) + '$' };
   const prefix = pattern.slice(0, firstStar);
+  const rest = pattern.slice(firstStar);
+  const parent = kind === 'action' && rest === '*' && prefix.endsWith('.') && prefix.length > 1 ? prefix.slice(0, -1) : null;
+  const verb = kind === 'action' && prefix === '' && /^\*\*\.[^*.]+$/.test(rest) ? rest.slice(3) : null;
+  const likeIsExact = /^\*\*+$/.test(rest);
   let regex = '^';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
@@ -41,7 +52,7 @@ export function globToSql(pattern: string, kind: 'action' | 'resource'): SqlGlob
     regex += j > i ? '.*' : `[^${escapeAre(sep)}]*`;
     i = j;
   }
-  return { literal: null, likePrefix: prefix === '' ? null : escapeLike(prefix) + '%', regex: regex + '$' };
+  return { literal: null, likePrefix: prefix === '' ? null : escapeLike(prefix) + '%', likeIsExact: likeIsExact && prefix !== '', regex: regex + '$', parent, verb };
 }
 
 function escapeAre(s: string): string {

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ReadModels } from '../db/connect.ts';
-import type { KillSwitchAcks, KillSwitchChanges } from '../generated/read-models.ts';
+import type { KillSwitchAcks, KillSwitchChanges } from '../db/types/read-models.ts';
 import { timeRange } from './filters.ts';
 import { keysetPage, type Page, type PageArgs } from './page.ts';
 import { AuditError, AuditErrorCode } from '../errors.ts';

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ReadModels } from '../db/connect.ts';
-import type { PolicyVersions } from '../generated/read-models.ts';
+import type { PolicyVersions } from '../db/types/read-models.ts';
 import { nameFilter } from './filters.ts';
 import { keysetPage, type Page, type PageArgs } from './page.ts';
 

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ReadModels } from '../db/connect.ts';
-import type { ApiTokens, Connectors, Gateways, Secrets } from '../generated/read-models.ts';
+import type { ApiTokens, Connectors, Gateways, Secrets } from '../db/types/read-models.ts';
 import { nameFilter } from './filters.ts';
 
 export type GatewayRow = Selectable<Gateways>;

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ReadModels } from '../db/connect.ts';
-import type { AgentRuns, Agents } from '../generated/read-models.ts';
+import type { AgentRuns, Agents } from '../db/types/read-models.ts';
 import { nameFilter, timeRange, uuidFilter } from './filters.ts';
 import { keysetPage, type Page, type PageArgs } from './page.ts';
 

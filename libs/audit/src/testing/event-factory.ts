@@ -33,7 +33,7 @@ export interface ActionOptions {
 
 const ACTION_TYPES = ['github.repo.get', 'github.repo.delete', 'github.pr.merge', 'github.issue.create', 'stripe.refund.create', 'stripe.charge.list', 'slack.chat.post', 'openai.chat.create'];
 
-export function createEventFactory(options: { start?: Date; seed?: number; source?: string } = {}): EventFactory {
+export function createEventFactory(options: { start?: Date; seed?: number; source?: string; realTime?: boolean } = {}): EventFactory {
   let clock = options.start?.getTime() ?? Date.parse('2026-05-01T12:00:00.000Z');
   let seed = options.seed ?? 1;
   const rand = () => {
@@ -42,7 +42,8 @@ export function createEventFactory(options: { start?: Date; seed?: number; sourc
   };
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const source = options.source ?? 'test@factory';
-  const tick = (ms = 1) => new Date((clock += ms));
+  // With realTime, every event is stamped with the wall clock (for lag measurements).
+  const tick = (ms = 1) => new Date(options.realTime ? (clock = Date.now()) : (clock += ms));
   const make = <T extends EventType>(type: T, data: EventData<T>, correlationId: string): TameFlareEvent =>
     createEvent(type, data, { correlationId, source, time: tick(), id: uuidv7(clock) }) as TameFlareEvent;
 

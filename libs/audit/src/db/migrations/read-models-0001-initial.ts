@@ -29,6 +29,8 @@ CREATE TABLE actions (
   body_truncated boolean,
   user_agent text,
   action_type text,
+  action_parent text,
+  action_verb text,
   connector text,
   resource text,
   params jsonb,
@@ -89,6 +91,9 @@ CREATE INDEX actions_gateway_page ON actions (gateway_id, requested_at, action_i
 CREATE INDEX actions_connector_page ON actions (connector, requested_at, action_id) WHERE requested_at IS NOT NULL;
 CREATE INDEX actions_decision_page ON actions (decision, requested_at, action_id) WHERE requested_at IS NOT NULL;
 CREATE INDEX actions_type_page ON actions (action_type text_pattern_ops, requested_at, action_id) WHERE requested_at IS NOT NULL;
+-- The common globs, as equalities the planner can walk in time order: github.repo.* (parent) and **.delete (verb).
+CREATE INDEX actions_parent_page ON actions (action_parent, requested_at, action_id) WHERE requested_at IS NOT NULL;
+CREATE INDEX actions_verb_page ON actions (action_verb, requested_at, action_id) WHERE requested_at IS NOT NULL;
 CREATE INDEX actions_resource_page ON actions (resource text_pattern_ops, requested_at, action_id) WHERE requested_at IS NOT NULL AND resource IS NOT NULL;
 CREATE INDEX actions_approval ON actions (approval_id) WHERE approval_id IS NOT NULL;
 

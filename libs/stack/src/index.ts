@@ -16,3 +16,4 @@ export { readNatsPasswords } from './secrets.ts';
 export { isOurProcess, type StopOutcome } from './processes.ts';
 export { freePort } from './ports.ts';
 export type { BootstrapResult } from './bootstrap.ts';
+export { setSecret, configureConnector } from './admin-ops.ts';

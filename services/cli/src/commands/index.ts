@@ -1,9 +1,10 @@
 import type { CommandSpec } from '../registry.ts';
 import down from './down.ts';
+import demo from './demo.ts';
 import kill from './kill.ts';
 import run from './run.ts';
 import status from './status.ts';
 import up from './up.ts';
 
 /** Every `tf` command, in the order `tf --help` lists them. Add a command: one file, one line here. */
-export const commands: readonly CommandSpec[] = [up, down, status, run, kill];
+export const commands: readonly CommandSpec[] = [up, down, status, run, kill, demo];

@@ -2,13 +2,14 @@ import { useCallback, useId, useState } from 'react';
 import { useApi } from '../api/context.tsx';
 import { describeError, isAlreadySettled, isApiError } from '../api/errors.ts';
 import { useNow, useQuery, useSubscription, useThrottled } from '../api/hooks.ts';
-import { APPROVAL, APPROVAL_EVENTS, APPROVE, DENY, PENDING_APPROVALS, RECENT_APPROVALS, type Approval, type ApprovalData, type PendingApprovalsData, type RecentApprovalsData, type VoteResult } from '../api/operations.ts';
+import { APPROVAL, APPROVAL_EVENTS, APPROVE, DENY, PENDING_APPROVALS, RECENT_APPROVALS, type Approval, type ApprovalData, type ApprovalEventData, type PendingApprovalsData, type RecentApprovalsData, type VoteResult } from '../api/operations.ts';
 import { ApprovalStatusBadge } from '../components/badges.tsx';
 import { Empty, ErrorBox, LiveIndicator, Loading } from '../components/states.tsx';
 import { pretty, timeLeft, when } from '../lib/format.ts';
 import type { Role } from '../session.ts';
 
 const RECENT_FILTER = { filter: { status: ['GRANTED', 'DENIED', 'EXPIRED', 'CONSUMED'] } };
+const SETTLING = new Set(['GRANTED', 'DENIED', 'EXPIRED', 'CANCELLED', 'CONSUMED']);
 
 /** Whether this person may vote on this approval, and if not, why (shown instead of the buttons). */
 export function voteRight(role: Role, approval: Pick<Approval, 'approverRoles' | 'status' | 'votes'>, name: string, expired: boolean): { canVote: true } | { canVote: false; why: string } {
@@ -29,14 +30,27 @@ export function ApprovalsView() {
   const pending = useQuery<PendingApprovalsData>(PENDING_APPROVALS, {});
   const recent = useQuery<RecentApprovalsData>(RECENT_APPROVALS, RECENT_FILTER);
   const [notice, setNotice] = useState<string | null>(null);
+  // Approvals the live feed says are settled leave the inbox at once, before the read models
+  // (which lag the events slightly) say so too.
+  const [settled, setSettled] = useState<ReadonlySet<string>>(new Set());
   const reloadAll = useCallback(() => {
     pending.reload();
     recent.reload();
   }, [pending.reload, recent.reload]);
   const refresh = useThrottled(reloadAll, 300);
-  const sub = useSubscription(APPROVAL_EVENTS, {}, refresh, { enabled: true, onReconnect: reloadAll });
+  const settle = useThrottled(reloadAll, 1500);
+  const onEvent = useCallback(
+    (d: ApprovalEventData) => {
+      const e = d.approvalEvents;
+      if (SETTLING.has(e.type)) setSettled((s) => new Set(s).add(e.approvalId));
+      refresh();
+      settle();
+    },
+    [refresh, settle],
+  );
+  const sub = useSubscription(APPROVAL_EVENTS, {}, onEvent, { enabled: true, onReconnect: reloadAll });
   const now = useNow(1000);
-  const items = pending.state.data?.pendingApprovals.nodes ?? [];
+  const items = (pending.state.data?.pendingApprovals.nodes ?? []).filter((a) => !settled.has(a.id));
 
   return (
     <section aria-labelledby="approvals-title">
@@ -67,7 +81,16 @@ export function ApprovalsView() {
           <ul className="approval-list">
             {items.map((a) => (
               <li key={a.id}>
-                <ApprovalCard approval={a} now={now} onDecided={(msg) => (setNotice(msg), reloadAll())} />
+                <ApprovalCard
+                  approval={a}
+                  now={now}
+                  onDecided={(msg, settledId) => {
+                    setNotice(msg);
+                    if (settledId) setSettled((s) => new Set(s).add(settledId));
+                    reloadAll();
+                    settle();
+                  }}
+                />
               </li>
             ))}
           </ul>
@@ -135,7 +158,7 @@ export function settledBy(a: Pick<Approval, 'status' | 'approvers' | 'deniedBy' 
   }
 }
 
-export function ApprovalCard({ approval: a, now, onDecided }: { approval: Approval; now: number; onDecided(message: string): void }) {
+export function ApprovalCard({ approval: a, now, onDecided }: { approval: Approval; now: number; onDecided(message: string, settledId: string | null): void }) {
   const { client, session } = useApi();
   const [busy, setBusy] = useState<'approve' | 'deny' | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -158,18 +181,26 @@ export function ApprovalCard({ approval: a, now, onDecided }: { approval: Approv
           : r.status === 'GRANTED' || r.status === 'CONSUMED'
             ? `Approved ${a.request.actionType} for ${a.agentId}: the request is released.`
             : `Denied ${a.request.actionType} for ${a.agentId}: the agent gets a 403.`,
+        r.status === 'PENDING' ? null : a.id,
       );
     } catch (e) {
       if (isApiError(e) && isAlreadySettled(e)) {
-        // Say who got there first, from the approval as it is now.
-        let who = 'someone else decided it first';
-        try {
-          const now = await client.request<ApprovalData>(APPROVAL, { id: a.id });
-          if (now.approval && now.approval.status !== 'PENDING') who = `it was ${settledBy(now.approval)}`;
-        } catch {
-          // The refusal alone is enough to explain; the list reload shows the rest.
+        // Say who got there first, from the approval as it is now (the read model may lag the
+        // refusal by a moment, so look a few times).
+        let who = `someone else decided it first (${e.message})`;
+        for (let attempt = 0; attempt < 5; attempt++) {
+          try {
+            const now = await client.request<ApprovalData>(APPROVAL, { id: a.id });
+            if (now.approval && now.approval.status !== 'PENDING') {
+              who = `it was ${settledBy(now.approval)}`;
+              break;
+            }
+          } catch {
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 300));
         }
-        onDecided(`Your vote was not counted: ${who}. Nothing was changed by your click.`);
+        onDecided(`Your vote was not counted: ${who}. Nothing was changed by your click.`, a.id);
       } else {
         setError(isApiError(e) ? `Your vote was not recorded. ${describeError(e)}` : 'Your vote was not recorded.');
         setBusy(null);

@@ -1,11 +1,38 @@
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { SeenRequest } from './start-fake-upstreams.ts';
 
-/** What a fake API answers. */
+/** What a fake API answers: a JSON body, or a stream it writes itself. */
 export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  stream?: (res: ServerResponse) => void;
+}
+
+/**
+ * Server-sent chat chunks, one every 100 ms for a minute: a long LLM answer, for tests that cut
+ * an open stream (the kill switch).
+ */
+function chatStream(model: unknown): Reply {
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+    stream: (res) => {
+      const chatId = id('chatcmpl');
+      let n = 0;
+      const timer = setInterval(() => {
+        if (n++ >= 600) {
+          clearInterval(timer);
+          res.end('data: [DONE]\n\n');
+          return;
+        }
+        const chunk = { id: chatId, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta: { content: `token${n} ` }, finish_reason: null }] };
+        res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      }, 100);
+      res.on('close', () => clearInterval(timer));
+    },
+  };
 }
 
 const id = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
@@ -67,7 +94,9 @@ export function handleSlack(req: SeenRequest): Reply {
 export function handleOpenai(req: SeenRequest): Reply {
   const path = pathOf(req.url);
   if (path === '/v1/chat/completions' && req.method === 'POST') {
-    const model = json(req.body).model ?? 'gpt-4o-mini';
+    const request = json(req.body);
+    const model = request.model ?? 'gpt-4o-mini';
+    if (request.stream === true) return chatStream(model);
     return {
       status: 200,
       body: {

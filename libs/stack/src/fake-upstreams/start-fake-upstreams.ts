@@ -69,7 +69,8 @@ export async function startFakeUpstreams(o: { dir: string; secrets: Partial<Reco
         requests.push(seen);
         const reply: Reply = seen.authorized ? HANDLERS[provider](seen) : unauthorized(provider);
         res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.headers ?? {}) });
-        res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+        if (reply.stream) reply.stream(res);
+        else res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

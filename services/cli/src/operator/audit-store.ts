@@ -68,7 +68,11 @@ export async function openAuditStore(env: Record<string, string | undefined>, st
       hint: 'start PostgreSQL, or set TF_DATABASE_URL to the stack database',
     });
   }
+  return { store, pool, ops: opsDb(pool), database, stackKey: stackChainKey(env, stateDir), close };
+}
+
+/** The public key of the stack's chain signing key (the projector writes it), or null when there is none. */
+export function stackChainKey(env: Record<string, string | undefined>, stateDir: string | undefined): TrustedKey | null {
   const keyDir = statePaths(resolveStateDir(stateDir, env)).projectorDir;
-  const stackKey = existsSync(join(keyDir, PUBLIC_KEY_FILE)) ? loadTrustedKey(keyDir) : null;
-  return { store, pool, ops: opsDb(pool), database, stackKey, close };
+  return existsSync(join(keyDir, PUBLIC_KEY_FILE)) ? loadTrustedKey(keyDir) : null;
 }

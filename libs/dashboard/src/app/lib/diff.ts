@@ -80,3 +80,35 @@ function splitLines(text: string): string[] {
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
+
+/** A run of unchanged lines left out of a diff view. */
+export interface DiffGap {
+  kind: 'gap';
+  count: number;
+}
+
+/**
+ * The diff with unchanged runs longer than twice `context` folded into gaps, so a one-line change
+ * in a long policy shows as that line and a few around it.
+ */
+export function foldUnchanged(lines: readonly DiffLine[], context = 3): (DiffLine | DiffGap)[] {
+  const out: (DiffLine | DiffGap)[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i]!.kind !== 'same') {
+      out.push(lines[i]!);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < lines.length && lines[j]!.kind === 'same') j++;
+    const run = lines.slice(i, j);
+    const keepHead = i === 0 ? 0 : context;
+    const keepTail = j === lines.length ? 0 : context;
+    if (run.length > keepHead + keepTail + 1) {
+      out.push(...run.slice(0, keepHead), { kind: 'gap', count: run.length - keepHead - keepTail }, ...run.slice(run.length - keepTail));
+    } else out.push(...run);
+    i = j;
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { diffLines, diffStats } from './diff.ts';
+import { diffLines, diffStats, foldUnchanged } from './diff.ts';
 
 const join = (lines: string[]) => (lines.length ? lines.join('\n') + '\n' : '');
 
@@ -35,4 +35,29 @@ describe('diffLines', () => {
       expect(d.filter((l) => l.kind === 'same').length).toBe(L[0]![0]);
     },
   );
+});
+
+describe('foldUnchanged', () => {
+  it('keeps three lines of context around a change and folds the rest', () => {
+    const old = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
+    const changed = old.map((l, i) => (i === 9 ? 'line 10 changed' : l));
+    const folded = foldUnchanged(diffLines(join(old), join(changed)));
+    expect(folded.map((l) => (l.kind === 'gap' ? `… ${l.count}` : `${l.kind} ${l.text}`))).toEqual([
+      '… 6',
+      'same line 7',
+      'same line 8',
+      'same line 9',
+      'removed line 10',
+      'added line 10 changed',
+      'same line 11',
+      'same line 12',
+      'same line 13',
+      '… 7',
+    ]);
+  });
+  it('does not fold a run that is barely longer than its context', () => {
+    expect(foldUnchanged(diffLines('a\nb\nc\nd\nx\n', 'a\nb\nc\nd\ny\n')).some((l) => l.kind === 'gap')).toBe(false);
+    expect(foldUnchanged(diffLines('a\nb\nc\nd\ne\nx\n', 'a\nb\nc\nd\ne\ny\n'))[0]).toEqual({ kind: 'gap', count: 2 });
+    expect(foldUnchanged(diffLines('a\nx\n', 'a\ny\n')).map((l) => l.kind)).toEqual(['same', 'removed', 'added']);
+  });
 });

@@ -183,7 +183,7 @@ function ActionBody({ a }: { a: NonNullable<ActionDetailData['action']> }) {
               <F label="Forwarded">{c.forwarded ? 'yes' : 'no'}</F>
               <F label="Upstream latency">{millis(c.upstreamMs)}</F>
               <F label="Total">{millis(c.totalMs)}</F>
-              <F label="Bytes">{`${c.bytesOut} sent, ${c.bytesIn} received`}</F>
+              <F label="Bytes">{`${c.bytesIn} from the agent, ${c.bytesOut} back to it`}</F>
               <F label="Credential used">{c.credentialSecretName ? `${c.credentialSecretName} v${c.credentialSecretVersion}` : 'none'}</F>
               <F label="Redactions">{c.redactions}</F>
               <F label="Completed at">{when(c.completedAt)}</F>

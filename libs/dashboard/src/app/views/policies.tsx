@@ -5,7 +5,7 @@ import { useQuery } from '../api/hooks.ts';
 import { BACKTEST, POLICIES, type BacktestData, type BacktestReport, type PoliciesData, type PolicyVersion } from '../api/operations.ts';
 import { decisionText } from '../components/badges.tsx';
 import { Empty, ErrorBox, Loading } from '../components/states.tsx';
-import { diffLines, diffStats } from '../lib/diff.ts';
+import { diffLines, diffStats, foldUnchanged } from '../lib/diff.ts';
 import { short, when } from '../lib/format.ts';
 import { navigate } from '../router.ts';
 
@@ -134,6 +134,7 @@ function PolicyDiff({ versions }: { versions: PolicyVersion[] }) {
   const b = versions.find((v) => v.version === to);
   const lines = useMemo(() => (a && b ? diffLines(a.source, b.source) : []), [a, b]);
   const stats = diffStats(lines);
+  const folded = useMemo(() => foldUnchanged(lines), [lines]);
   if (versions.length < 2) return null;
   return (
     <section aria-labelledby={`${id}-h`}>
@@ -169,16 +170,23 @@ function PolicyDiff({ versions }: { versions: PolicyVersion[] }) {
               v{a.version} → v{b.version}: {stats.added} line{stats.added === 1 ? '' : 's'} added, {stats.removed} removed.
             </p>
             <pre className="diff" aria-label={`Differences from version ${a.version} to version ${b.version}`}>
-              {lines.map((l, i) => (
-                <span key={i} className={`diff-${l.kind}`}>
-                  <span className="diff-sign" aria-hidden="true">
-                    {l.kind === 'added' ? '+' : l.kind === 'removed' ? '−' : ' '}
+              {folded.map((l, i) =>
+                l.kind === 'gap' ? (
+                  <span key={i} className="diff-gap">
+                    ⋯ {l.count} unchanged line{l.count === 1 ? '' : 's'}
+                    {'\n'}
                   </span>
-                  {l.kind === 'added' ? <span className="visually-hidden">added: </span> : l.kind === 'removed' ? <span className="visually-hidden">removed: </span> : null}
-                  {l.text}
-                  {'\n'}
-                </span>
-              ))}
+                ) : (
+                  <span key={i} className={`diff-${l.kind}`}>
+                    <span className="diff-sign" aria-hidden="true">
+                      {l.kind === 'added' ? '+' : l.kind === 'removed' ? '−' : ' '}
+                    </span>
+                    {l.kind === 'added' ? <span className="visually-hidden">added: </span> : l.kind === 'removed' ? <span className="visually-hidden">removed: </span> : null}
+                    {l.text}
+                    {'\n'}
+                  </span>
+                ),
+              )}
             </pre>
           </>
         )
@@ -253,6 +261,17 @@ function Backtest({ gatewayId, initialSource }: { gatewayId: string; initialSour
   );
 }
 
+/** `allow->require_approval` as "Allowed → Needs approval". */
+export function transitionText(t: string): string {
+  return t
+    .split('->')
+    .map((d) => {
+      const k = d.trim().toUpperCase();
+      return k === 'ALLOW' || k === 'DENY' || k === 'REQUIRE_APPROVAL' ? decisionText(k) : d;
+    })
+    .join(' → ');
+}
+
 function BacktestResult({ r }: { r: BacktestReport }) {
   return (
     <div className="card" role="region" aria-label="Backtest result">
@@ -269,7 +288,7 @@ function BacktestResult({ r }: { r: BacktestReport }) {
         <ul className="plain">
           {r.transitions.map((t) => (
             <li key={t.transition}>
-              {t.transition.replace(/_/g, ' ').toLowerCase()}: {t.count}
+              {transitionText(t.transition)}: {t.count}
             </li>
           ))}
         </ul>

@@ -10,6 +10,7 @@ import { ErrorBox } from '../components/states.tsx';
 import type { Role, Session } from '../session.ts';
 import { ApprovalCard, settledBy, voteRight } from './approvals.tsx';
 import { checkScope, effectText, scopeText } from './kill-switch.tsx';
+import { transitionText } from './policies.tsx';
 import { cleanToken, signInMessage } from './sign-in.tsx';
 
 // Components rendered by React itself (react-dom/server): what a person would see, with no DOM
@@ -112,6 +113,14 @@ describe('kill switch helpers', () => {
     expect(effectText({ state: 'ENGAGED', expected: 2, acknowledgements: [ack, { ...ack, ingressId: 'b', latencyMs: 14 }], tookEffectMs: 14 })).toBe('Engaged: took effect on 2 of 2 replicas in 14 ms.');
     expect(effectText({ state: 'ENGAGED', expected: 2, acknowledgements: [ack], tookEffectMs: 12 })).toMatch(/1 of 2 replicas in 12 ms\. Some replicas did not acknowledge/);
     expect(effectText({ state: 'RELEASED', expected: 0, acknowledgements: [], tookEffectMs: null })).toMatch(/^Released\. No gateway replica is running/);
+  });
+});
+
+describe('backtest transitions', () => {
+  it('are said with the same words as the decision badges', () => {
+    expect(transitionText('allow->require_approval')).toBe('Allowed → Needs approval');
+    expect(transitionText('deny->allow')).toBe('Denied → Allowed');
+    expect(transitionText('rule_changed')).toBe('rule_changed');
   });
 });
 

@@ -30,6 +30,9 @@ const CLIENTS: ClientCase[] = [
   { name: 'node24-fetch', command: [process.execPath, AGENTS.githubFetch], checksEnvironment: true, seesHeaders: true },
   { name: 'node20-fetch', command: [NODE_20, AGENTS.githubFetch], checksEnvironment: true, seesHeaders: true },
   { name: 'octokit', command: [process.execPath, AGENTS.githubOctokit], checksEnvironment: true, seesHeaders: true },
+  // Node 20 has no NODE_USE_ENV_PROXY: these two go through the preload's global-agent (http/https).
+  { name: 'node20-axios', command: [NODE_20, AGENTS.githubAxiosGot, 'axios'], checksEnvironment: true, seesHeaders: true },
+  { name: 'node20-got', command: [NODE_20, AGENTS.githubAxiosGot, 'got'], checksEnvironment: true, seesHeaders: true },
 ];
 
 let stack: TfStack;

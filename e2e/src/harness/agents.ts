@@ -10,6 +10,8 @@ export const AGENTS = {
   githubOctokit: join(dir, 'octokit-calls.mjs'),
   /** The same in Python; the library (urllib, requests, httpx, aiohttp) is the first argument. */
   githubPython: join(dir, 'github_calls.py'),
+  /** The same with axios or got (first argument). */
+  githubAxiosGot: join(dir, 'github-axios-got.mjs'),
   /** The same with curl. */
   githubCurl: join(dir, 'curl-calls.sh'),
 } as const;

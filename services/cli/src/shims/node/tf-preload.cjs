@@ -40,6 +40,18 @@
       process.env.GLOBAL_AGENT_HTTPS_PROXY = process.env.GLOBAL_AGENT_HTTPS_PROXY || proxy;
       if (process.env.NO_PROXY && !process.env.GLOBAL_AGENT_NO_PROXY) process.env.GLOBAL_AGENT_NO_PROXY = process.env.NO_PROXY;
       require('global-agent').bootstrap();
+      // global-agent passes an empty servername through when the caller set one to '' (axios and
+      // got do on Node 20), and TLS then checks the certificate against "localhost".
+      var HttpsProxyAgent = require('global-agent/dist/classes/HttpsProxyAgent').default;
+      var isIP = require('node:net').isIP;
+      var createConnection = HttpsProxyAgent.prototype.createConnection;
+      HttpsProxyAgent.prototype.createConnection = function (configuration, callback) {
+        if (configuration && configuration.tls && configuration.host) {
+          var servername = configuration.tls.servername || (isIP(configuration.host) ? undefined : configuration.host);
+          configuration.tls = Object.assign({}, configuration.tls, { host: configuration.host, servername: servername });
+        }
+        return createConnection.call(this, configuration, callback);
+      };
     } catch (err) {
       warn('http/https', err);
     }

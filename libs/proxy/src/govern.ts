@@ -196,7 +196,6 @@ export async function govern(rt: Runtime, input: GovernInput): Promise<Verdict> 
   }
   const run = createRun(rt, requested, input.started);
   const action = requested.data.action.type;
-  flight.subject.connector = route?.connector ?? null;
 
   const localDeny = (decidedBy: 'kill_switch' | 'egress', reason: string, entry: KillSwitchEntry | null, answer: (decisionId: string) => GatewayAnswer): Verdict => {
     const decided = buildLocalDecision(requested, { decidedBy, reason, killSwitchId: entry?.killSwitchId ?? null, source: rt.source });

@@ -57,6 +57,11 @@ export const IngressSettingsSchema = Type.Object({
 });
 export type IngressSettings = Static<typeof IngressSettingsSchema>;
 
+export const IngressErrorCode = {
+  /** A setting names something that cannot be used (an unreadable CA file). */
+  Config: 'TF_ERR_INGRESS_CONFIG',
+} as const;
+
 /** Settings that cannot be used as given. */
 export class IngressConfigError extends TameFlareError {}
 
@@ -79,7 +84,7 @@ export function upstreamCaOf(s: IngressSettings): string[] {
     try {
       return readFileSync(f, 'utf8');
     } catch (cause) {
-      throw new IngressConfigError('TF_ERR_INGRESS_CONFIG', `TF_INGRESS_UPSTREAM_CA_FILES: cannot read ${f}`, { cause });
+      throw new IngressConfigError(IngressErrorCode.Config, `TF_INGRESS_UPSTREAM_CA_FILES: cannot read ${f}`, { cause });
     }
   });
 }

@@ -109,7 +109,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     decideFailure: null as Error | null,
     secret,
   };
-  const approvals = new Map<string, PendingApproval>();
+  const { hosts: _h, routes: _r, rules: _ru, secret: _s, approvalHold, stateDir: _sd, ...proxyOptions } = options;
   const proxy = createProxyServer({
     ingressId: 'ingress-test',
     authenticate: (token) => (token === TEST_TOKEN ? TEST_IDENTITY : null),
@@ -139,13 +139,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       let approval: PendingApproval | null = null;
       if (decision === 'require_approval') {
         approval = { approvalId: uuidv7(), status: 'pending', expiresAt: new Date(Date.now() + 60_000).toISOString() };
-        approvals.set(approval.approvalId, approval);
       }
       return { decided, credential, approval };
     },
     killSwitch,
-    ...(options.approvalHold ? { approvals: options.approvalHold } : {}),
-    ...options,
+    ...(approvalHold ? { approvals: approvalHold } : {}),
+    ...proxyOptions,
     ca,
   });
   await proxy.listen(0, '127.0.0.1');

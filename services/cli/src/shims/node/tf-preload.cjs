@@ -55,5 +55,23 @@
     } catch (err) {
       warn('http/https', err);
     }
+  } else {
+    // NODE_USE_ENV_PROXY covers only the global agents: an SDK that makes its own agent
+    // (stripe-node: new https.Agent({ keepAlive: true })) would connect directly. Agents made
+    // from here on read the proxy from the environment too, unless they say otherwise.
+    try {
+      ['http', 'https'].forEach(function (name) {
+        var mod = require(name);
+        var Base = mod.Agent;
+        mod.Agent = class GovernedAgent extends Base {
+          constructor(options) {
+            super(options && options.proxyEnv !== undefined ? options : Object.assign({}, options, { proxyEnv: process.env }));
+          }
+        };
+      });
+      require('module').syncBuiltinESMExports();
+    } catch (err) {
+      warn('http/https agents', err);
+    }
   }
 })();

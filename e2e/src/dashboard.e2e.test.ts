@@ -22,14 +22,14 @@ let browser: DashboardBrowser;
 let refundBot: AgentRun;
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
-const agentEnv = (run: AgentRun) => ({ proxyUrl: run.proxyUrl, caPem: stack.caPem });
+const agentEnv = (run: AgentRun) => ({ proxyUrl: run.proxyUrl, caPem: stack.tf.caPem });
 /** A refund of `amount` (in cents) for a charge no other request uses. The default policy holds refunds over 50.00 for approval. */
 let seq = 0;
 function refund(run: AgentRun, amount: number): { charge: string; response: Promise<ClientResponse> } {
   const charge = `ch_dash${++seq}${Date.now().toString(36)}`;
   return { charge, response: sendWith('curl', agentEnv(run), { method: 'POST', url: 'https://api.stripe.com/v1/refunds', headers: form, body: Buffer.from(`charge=${charge}&amount=${amount}`) }) };
 }
-const upstreamHits = (charge: string) => stack.stripe.captured.filter((c) => c.body?.toString().includes(charge));
+const upstreamHits = (charge: string) => stack.tf.upstream('stripe').requests.filter((r) => r.body.includes(charge));
 
 async function signIn(page: Page, token: string): Promise<void> {
   await page.goto(stack.baseUrl);
@@ -63,7 +63,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   refundBot = await stack.startRun('refund-bot', 'python refund.py --queue support');
   // Some history for the views: allowed reads and small refunds, one denied call.
-  await sendWith('curl', agentEnv(refundBot), { method: 'GET', url: 'https://api.stripe.com/v1/charges?limit=3' });
+  expect((await sendWith('curl', agentEnv(refundBot), { method: 'GET', url: 'https://api.stripe.com/v1/balance' })).status).toBe(200);
   for (const amount of [1200, 900]) expect((await refund(refundBot, amount).response).status).toBe(200);
   const denied = await sendWith('curl', agentEnv(refundBot), { method: 'POST', url: 'https://api.stripe.com/v1/customers', headers: form, body: Buffer.from('email=a@example.com') });
   expect(denied.status).toBe(403);
@@ -84,7 +84,7 @@ describe('dashboard in Chromium against the whole stack', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await poll(() => page.getByRole('alert').textContent()).toMatch(/This token was not accepted: it is unknown, revoked or mistyped/);
     expect(await sessionEntries(page)).toBe(0);
-    await screenshot(page, 'sign-in-error');
+    await screenshot(page, 'sign-in-error', { docs: true });
 
     await page.getByLabel('API token').fill(`Bearer ${stack.tokens.approver}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -107,7 +107,7 @@ describe('dashboard in Chromium against the whole stack', () => {
     await row.waitFor({ timeout: 10_000 });
     await poll(() => row.textContent()).toMatch(/Allowed.*200/);
     await expectAccessible(page, 'actions');
-    await screenshot(page, 'actions');
+    await screenshot(page, 'actions', { docs: true });
 
     await page.getByLabel('Decision').selectOption('DENY');
     await page.getByRole('button', { name: 'Apply filters' }).click();
@@ -122,21 +122,21 @@ describe('dashboard in Chromium against the whole stack', () => {
     await row.getByRole('link').click();
     await page.getByRole('heading', { level: 1, name: 'Action' }).waitFor();
     const detail = page.locator('.detail');
-    await poll(() => detail.textContent()).toContain('stripe-key version');
+    await poll(() => detail.textContent()).toContain('stripe-token version');
     const text = (await detail.textContent())!;
     expect(text).toContain('allow-small-refund (decided)');
-    expect(text).toMatch(/Policy versionv1/);
+    expect(text).toMatch(/Policy versionv2/);
     expect(text).toContain('Injected asbearer');
     expect(text).toMatch(/Status200/);
     expect(text).toMatch(/Upstream latency\d/);
-    expect(text).not.toContain(stack.stripeKey);
-    expect(await page.content()).not.toContain(stack.stripeKey);
+    expect(text).not.toContain(stack.tf.secret('stripe'));
+    expect(await page.content()).not.toContain(stack.tf.secret('stripe'));
     await expectAccessible(page, 'action detail');
-    await screenshot(page, 'action-detail');
+    await screenshot(page, 'action-detail', { docs: true });
     await page.setViewportSize(PHONE);
     await screenshot(page, 'action-detail');
     await open(page, '/actions', 'Live actions');
-    await screenshot(page, 'actions');
+    await screenshot(page, 'actions', { docs: true });
     await page.close();
   });
 
@@ -157,7 +157,7 @@ describe('dashboard in Chromium against the whole stack', () => {
     expect(text).toMatch(/\d+m \d\ds left/);
     expect(upstreamHits(held.charge)).toHaveLength(0);
     await expectAccessible(page, 'approvals');
-    await screenshot(page, 'approvals');
+    await screenshot(page, 'approvals', { docs: true });
 
     // Keyboard only: focus the comment field, Tab to Approve, Enter.
     await card.getByLabel('Comment (optional)').fill('refund agreed with the customer');
@@ -170,7 +170,8 @@ describe('dashboard in Chromium against the whole stack', () => {
     expect(res.status).toBe(200);
     const hits = upstreamHits(held.charge);
     expect(hits).toHaveLength(1);
-    expect(hits[0]!.headers.authorization).toBe(`Bearer ${stack.stripeKey}`);
+    expect(hits[0]!.authorized).toBe(true);
+    expect(hits[0]!.headers.authorization).toBe(`Bearer ${stack.tf.secret('stripe')}`);
     await poll(() => page.getByRole('article').filter({ hasText: held.charge }).count()).toBe(0);
     const decided = page.locator('table').filter({ hasText: 'Decided by' });
     await poll(() => decided.textContent()).toMatch(/refund-bot.*stripe\.refund\.create.*alice/);
@@ -189,7 +190,7 @@ describe('dashboard in Chromium against the whole stack', () => {
     await expectAccessible(page, 'approvals (viewer)');
     await screenshot(page, 'approvals-viewer');
     await page.setViewportSize(PHONE);
-    await screenshot(page, 'approvals-viewer');
+    await screenshot(page, 'approvals-viewer', { docs: true });
 
     // Clean up: deny it so the agent gets its 403.
     const id = (await stack.graphql(stack.tokens.admin, '{ pendingApprovals { nodes { id request { params } } } }')).body.data.pendingApprovals.nodes.find(
@@ -221,7 +222,7 @@ describe('dashboard in Chromium against the whole stack', () => {
     const notice = page.getByRole('status').filter({ hasText: 'Your vote was not counted' });
     await notice.waitFor();
     expect(await notice.textContent()).toMatch(/it was denied by bootstrap-admin .*Nothing was changed by your click/);
-    await screenshot(page, 'approvals-already-decided');
+    await screenshot(page, 'approvals-already-decided', { docs: true });
     const votes = (await stack.graphql(stack.tokens.admin, '{ approval(id: "' + id + '") { status votes { voter outcome } } }')).body.data.approval;
     expect(votes.status).toBe('DENIED');
     expect(votes.votes.filter((v: { voter: string }) => v.voter === 'alice')).toEqual([]);
@@ -232,21 +233,24 @@ describe('dashboard in Chromium against the whole stack', () => {
 
   it('the kill switch engaged from the browser stops a running agent, each replica acknowledges, and release lets it run again', async () => {
     const syncBot = await stack.startRun('sync-bot', 'node sync.js --watch');
-    const agent = startLoopingAgent(syncBot.proxyUrl, stack.caPem, 'https://api.stripe.com/v1/charges?limit=1');
-    const stream = sendWith('curl', agentEnv(syncBot), { method: 'GET', url: 'https://api.stripe.com/sse' }).then(
+    const agent = startLoopingAgent(syncBot.proxyUrl, stack.tf.caPem, 'https://api.stripe.com/v1/balance');
+    // A streamed chat answer the fake sends for a minute: open when the switch is engaged.
+    const chat = { method: 'POST', url: 'https://api.openai.com/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"sync"}]}') };
+    const streamStarted = Date.now();
+    const stream = sendWith('curl', agentEnv(syncBot), chat).then(
       (r) => ({ ended: true, status: r.status }),
       () => ({ ended: true, status: -1 }),
     );
     try {
       await waitFor(() => agent.statuses.filter((s) => s.status === 200).length >= 2 || undefined, { timeoutMs: 15_000, what: 'sync-bot running' });
-      await waitFor(() => stack.stripe.captured.some((c) => c.url === '/sse') || undefined, { timeoutMs: 10_000, what: 'the stream open' });
+      await waitFor(() => stack.tf.upstream('openai').requests.some((r) => r.url === '/v1/chat/completions') || undefined, { timeoutMs: 10_000, what: 'the stream open' });
 
       const page = await browser.newPage();
       await signIn(page, stack.tokens.admin);
       await open(page, '/kill-switch', 'Kill switch');
       await page.getByLabel('Stop').selectOption('AGENT');
       await page.getByLabel('Agent id').fill(syncBot.agentId);
-      await page.getByLabel('Reason').fill('sync-bot is looping on charges');
+      await page.getByLabel('Reason').fill('sync-bot is polling the balance in a loop');
       await expectAccessible(page, 'kill switch');
       await page.getByRole('button', { name: 'Engage kill switch…' }).click();
 
@@ -260,7 +264,7 @@ describe('dashboard in Chromium against the whole stack', () => {
 
       await page.getByRole('button', { name: 'Engage kill switch…' }).click();
       await dialog.waitFor();
-      await screenshot(page, 'kill-switch-confirm');
+      await screenshot(page, 'kill-switch-confirm', { docs: true });
       const engagedAt = Date.now();
       await dialog.getByRole('button', { name: `Engage kill switch for agent ${syncBot.agentId}` }).click();
       const result = page.getByRole('status').filter({ hasText: 'Engaged: took effect on' });
@@ -273,14 +277,15 @@ describe('dashboard in Chromium against the whole stack', () => {
       expect(agent.statuses.filter((s) => s.at > engagedAt + 500).map((s) => s.status)).toEqual(expect.arrayContaining([403]));
       expect(agent.statuses.filter((s) => s.at > engagedAt + 500 && s.status === 200)).toEqual([]);
       expect(await Promise.race([stream, new Promise((r) => setTimeout(() => r('still open'), 10_000))])).toMatchObject({ ended: true });
-      expect(stack.stripe.sse.finishedAt).toBeNull();
+      // The fake streams for 60 s: it ended this early because the gateway cut it.
+      expect(Date.now() - streamStarted).toBeLessThan(45_000);
 
       const active = page.getByRole('listitem').filter({ hasText: `Stopped: agent ${syncBot.agentId}` });
       await active.waitFor();
-      expect(await active.textContent()).toContain('sync-bot is looping on charges');
-      await screenshot(page, 'kill-switch');
+      expect(await active.textContent()).toContain('sync-bot is polling the balance in a loop');
+      await screenshot(page, 'kill-switch', { docs: true });
       await page.setViewportSize(PHONE);
-      await screenshot(page, 'kill-switch');
+      await screenshot(page, 'kill-switch', { docs: true });
       await page.setViewportSize(DESKTOP);
 
       await active.getByRole('button', { name: `Release kill switch for agent ${syncBot.agentId}` }).click();
@@ -296,11 +301,11 @@ describe('dashboard in Chromium against the whole stack', () => {
   });
 
   it('a viewer cannot use the kill switch; policies show history, a diff and a backtest; agents and runs show counts and a chart', async () => {
-    const v1 = (await stack.graphql(stack.tokens.admin, '{ policyVersions(first: 1) { nodes { source } } }')).body.data.policyVersions.nodes[0].source as string;
-    const tightened = v1.replace('action.params.amount > 5000', 'action.params.amount > 1000');
-    expect(tightened).not.toBe(v1);
-    expect(await stack.publishPolicy(tightened, 'tighter.yaml')).toBe(2);
-    await waitFor(() => stack.graphql(stack.tokens.viewer, '{ gateways { activePolicyVersion } }').then((r) => r.body.data.gateways[0].activePolicyVersion === 2 || undefined), { what: 'version 2 projected' });
+    const active = (await stack.graphql(stack.tokens.admin, '{ policyVersions(first: 1) { nodes { source } } }')).body.data.policyVersions.nodes[0].source as string;
+    const tightened = active.replace('action.params.amount > 5000', 'action.params.amount > 1000');
+    expect(tightened).not.toBe(active);
+    expect(await stack.publishPolicy(tightened, 'tighter.yaml')).toBe(3);
+    await waitFor(() => stack.graphql(stack.tokens.viewer, '{ gateways { activePolicyVersion } }').then((r) => r.body.data.gateways[0].activePolicyVersion === 3 || undefined), { what: 'version 3 projected' });
 
     const page = await browser.newPage();
     await signIn(page, stack.tokens.viewer);
@@ -309,9 +314,9 @@ describe('dashboard in Chromium against the whole stack', () => {
     expect(await page.textContent('main')).toContain('Only admin tokens can engage or release the kill switch. You are signed in as viewer.');
 
     await open(page, '/policies', 'Policies');
-    await page.getByRole('heading', { name: /Version 2/ }).waitFor();
-    expect(await page.textContent('main')).toContain('v1 → v2: 1 line added, 1 removed.');
-    const diff = page.getByLabel('Differences from version 1 to version 2');
+    await page.getByRole('heading', { name: /Version 3/ }).waitFor();
+    expect(await page.textContent('main')).toContain('v2 → v3: 1 line added, 1 removed.');
+    const diff = page.getByLabel('Differences from version 2 to version 3');
     expect(await diff.locator('.diff-removed').textContent()).toContain('action.params.amount > 5000');
     expect(await diff.locator('.diff-added').textContent()).toContain('action.params.amount > 1000');
     // Backtest a candidate that sends every refund to approval: the allowed small refunds would change.
@@ -323,7 +328,10 @@ describe('dashboard in Chromium against the whole stack', () => {
     expect(await report.textContent()).toMatch(/[1-9]\d* of \d+ decisions would change/);
     expect(await report.locator('table').textContent()).toMatch(/refund-bot.*stripe\.refund\.create.*Allowed.*allow-small-refund/);
     await expectAccessible(page, 'policies');
-    await screenshot(page, 'policies');
+    await page.getByRole('heading', { name: 'Compare versions' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'policies', { docs: true });
+    await report.scrollIntoViewIfNeeded();
+    await screenshot(page, 'policies-backtest', { docs: true });
     await page.setViewportSize(PHONE);
     await screenshot(page, 'policies');
     await page.setViewportSize(DESKTOP);
@@ -337,9 +345,9 @@ describe('dashboard in Chromium against the whole stack', () => {
     expect(cells.slice(-3)).toEqual(['4', '3', '1']);
     expect(await page.locator('figcaption').textContent()).toMatch(/Decisions, last 24 hours, per hour: \d+ allowed, 3 needed approval, \d+ denied\./);
     await expectAccessible(page, 'agents');
-    await screenshot(page, 'agents');
+    await screenshot(page, 'agents', { docs: true });
     await page.setViewportSize(PHONE);
-    await screenshot(page, 'agents');
+    await screenshot(page, 'agents', { docs: true });
     await page.close();
   });
 
@@ -352,7 +360,7 @@ describe('dashboard in Chromium against the whole stack', () => {
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/Cannot reach the TameFlare API: no answer from .*Check that the audit API is running; the dashboard retries on its own\./);
     expect(await alert.getByRole('button').allTextContents()).toEqual(['Try again']);
-    await screenshot(page, 'error-unreachable');
+    await screenshot(page, 'error-unreachable', { docs: true });
     await page.unroute('**/graphql');
     await page.locator('figcaption').waitFor({ timeout: 15_000 });
     expect(await page.getByRole('alert').count()).toBe(0);
@@ -365,7 +373,7 @@ describe('dashboard in Chromium against the whole stack', () => {
     const page = await browser.newPage();
     await signIn(page, token);
     await open(page, '/actions', 'Live actions');
-    await stack.bus.request(Commands.tokenRevoke, { tokenId, actor: 'e2e' });
+    await stack.tf.bus.request(Commands.tokenRevoke, { tokenId, actor: 'e2e' });
     await page.getByRole('link', { name: 'Policies' }).click();
     const notice = page.getByRole('alert');
     await poll(() => notice.textContent(), 15_000).toBe('Your session has ended: the API no longer accepts this token (it was revoked or has expired). Sign in again.');
@@ -373,7 +381,7 @@ describe('dashboard in Chromium against the whole stack', () => {
     expect(await sessionEntries(page)).toBe(0);
     await screenshot(page, 'session-ended');
     await page.setViewportSize(PHONE);
-    await screenshot(page, 'session-ended');
+    await screenshot(page, 'session-ended', { docs: true });
     await page.close();
   });
 });

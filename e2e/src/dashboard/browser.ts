@@ -4,7 +4,7 @@
  * Screenshots go to test-artifacts/dashboard/ (kept by CI, not committed); with
  * TF_UPDATE_SCREENSHOTS=1 the same pictures also replace docs/screenshots/.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -51,15 +51,18 @@ export async function launchBrowser(): Promise<DashboardBrowser> {
   };
 }
 
-/** Saves a full-page screenshot as a test artifact (and to docs/ when asked to). */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a full-page screenshot as a test artifact. With `docs` and TF_UPDATE_SCREENSHOTS=1, also
+ * saves what the viewport shows to docs/screenshots/ (one screen, to keep the committed set small).
+ */
+export async function screenshot(page: Page, name: string, options: { docs?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const w = page.viewportSize()?.width ?? 0;
   const file = join(ARTIFACTS_DIR, `${name}-${w}.png`);
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
-  if (process.env.TF_UPDATE_SCREENSHOTS === '1') {
+  if (options.docs && process.env.TF_UPDATE_SCREENSHOTS === '1') {
     mkdirSync(DOCS_SCREENSHOTS_DIR, { recursive: true });
-    copyFileSync(file, join(DOCS_SCREENSHOTS_DIR, `${name}-${w}.png`));
+    await page.screenshot({ path: join(DOCS_SCREENSHOTS_DIR, `${name}-${w}.png`), fullPage: false, animations: 'disabled', caret: 'hide' });
   }
   return file;
 }

@@ -16,18 +16,11 @@ export function PoliciesView({ query }: { query: string }) {
   const params = new URLSearchParams(query);
   const gatewayParam = params.get('gateway');
   const versionParam = params.get('version');
-  const [gatewayId, setGatewayId] = useState<string | null>(gatewayParam);
-  useEffect(() => setGatewayId(gatewayParam), [gatewayParam]);
-  const gateways = useQuery<PoliciesData>(POLICIES, gatewayId ? { gatewayId } : {});
+  const gateways = useQuery<PoliciesData>(POLICIES, gatewayParam ? { gatewayId: gatewayParam } : {});
   const id = useId();
   const data = gateways.state.data;
-  // Without a chosen gateway, show the first one that has a policy.
-  useEffect(() => {
-    if (!gatewayId && data && data.gateways.length > 0) {
-      const first = data.gateways.find((g) => g.activePolicyVersion !== null) ?? data.gateways[0]!;
-      setGatewayId(first.id);
-    }
-  }, [gatewayId, data]);
+  // Without a chosen gateway, show the first one that has a policy (the unfiltered answer holds every gateway's versions).
+  const gatewayId = gatewayParam ?? (data && data.gateways.length > 0 ? (data.gateways.find((g) => g.activePolicyVersion !== null) ?? data.gateways[0]!).id : null);
 
   const gateway = data?.gateways.find((g) => g.id === gatewayId) ?? null;
   const versions = useMemo(() => (data?.policyVersions.nodes ?? []).filter((v) => v.gatewayId === gatewayId), [data, gatewayId]);

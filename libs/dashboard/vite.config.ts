@@ -15,5 +15,5 @@ export default defineConfig({
     reportCompressedSize: true,
     chunkSizeWarningLimit: 400,
   },
-  server: { proxy: { '/graphql': { target: process.env.TF_AUDIT_API_URL ?? 'http://127.0.0.1:8790', ws: true } } },
+  server: { proxy: { '/graphql': { target: process.env.TF_AUDIT_API_URL ?? 'http://127.0.0.1:4000', ws: true } } },
 });

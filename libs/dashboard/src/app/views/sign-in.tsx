@@ -76,7 +76,7 @@ export function SignIn(props: { endpoint: string; notice: string | null; onSigne
           autoFocus
         />
         <p id={helpId} className="help">
-          Ask an admin for a token with the viewer, approver or admin role. It is kept in this browser tab only, until you sign out or close the tab.
+          An admin issues one with <code>tf token create NAME --role viewer|approver|admin</code>. It is kept in this browser tab only, until you sign out or close the tab.
         </p>
         {error ? (
           <p id={errorId} className="field-error" role="alert">

@@ -162,6 +162,10 @@ describe('read-model projection on PostgreSQL', () => {
     expect(Object.keys(live).length).toBeGreaterThanOrEqual(14);
     expect(live.actions!.rows).toBeGreaterThan(200);
     for (const table of Object.keys(live)) expect(again[table]!.text, table).toBe(live[table]!.text);
+    // The rebuild drops secondary indexes while it loads and builds them again at the end: same set.
+    const indexes = async (schema: string) =>
+      (await env.pool.query(`SELECT indexname, replace(indexdef, $1 || '.', 'S.') AS def FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`, [schema])).rows;
+    expect(await indexes(REBUILD_SCHEMA)).toEqual(await indexes(READ_MODEL_SCHEMA));
   }, 120_000);
 
   it('stopped and restarted at random points while writers go on, applies every event once', async () => {

@@ -15,9 +15,9 @@ function newest(dir: string): number {
 }
 
 /**
- * Makes sure the audit API has a current dashboard to serve. `nx build @tameflare/dashboard`
- * normally produced it already; the e2e project has no build edge to the dashboard, so a run of
- * this file alone builds it when it is missing or older than its sources.
+ * Makes sure the audit API has a current dashboard to serve. Under Nx the e2e test target builds
+ * its dependencies first (`^build`), so this finds it current; a run of this file outside Nx
+ * builds it when it is missing or older than its sources.
  */
 export async function ensureDashboardBuilt(): Promise<void> {
   const index = join(dashboardDistDir, 'index.html');

@@ -77,7 +77,8 @@ export function loadConfig<S extends TObject>(schema: S, options: LoadConfigOpti
   const reported = new Set(problems.map((p) => p.variable));
   for (const e of Value.Errors(schema, withDefaults)) {
     const path = e.path.split('/').filter(Boolean);
-    const leaf = leaves.find((l) => l.path.join('/') === path.join('/'));
+    // An error inside a list (`/approval/slackVoters/0`) belongs to the list's own variable.
+    const leaf = leaves.find((l) => l.path.length <= path.length && l.path.every((p, i) => p === path[i]));
     if (!leaf) {
       if (e.type === ValueErrorType.ObjectAdditionalProperties) continue;
       problems.push({ variable: prefix + path.map(snake).join('_'), path: path.join('.'), message: e.message });

@@ -39,25 +39,21 @@ export function DecisionChart({ buckets, caption }: { buckets: readonly Decision
       <figcaption>
         {caption}: {totals.allow} allowed, {totals.requireApproval} needed approval, {totals.deny} denied.
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H + 18}`} preserveAspectRatio="none" aria-hidden="true" focusable="false" className="chart-svg">
+      <p className="chart-max" aria-hidden="true">
+        Tallest bar: {max}
+      </p>
+      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" aria-hidden="true" focusable="false" className="chart-svg">
         <line x1="0" y1={H} x2={W} y2={H} className="chart-axis" />
-        <text x="2" y="10" className="chart-label">
-          {max}
-        </text>
         {bars.map((b) =>
           b.parts.map((p) => <rect key={`${b.bucket.start}-${p.key}`} x={b.x} y={p.y} width={b.width} height={p.h} className={p.className} />),
         )}
-        {buckets.length > 0 ? (
-          <>
-            <text x="2" y={H + 14} className="chart-label">
-              {new Date(buckets[0]!.start).toLocaleString(undefined, { hour: '2-digit', minute: '2-digit', month: 'short', day: 'numeric' })}
-            </text>
-            <text x={W - 2} y={H + 14} textAnchor="end" className="chart-label">
-              now
-            </text>
-          </>
-        ) : null}
       </svg>
+      {buckets.length > 0 ? (
+        <p className="chart-scale" aria-hidden="true">
+          <span>{new Date(buckets[0]!.start).toLocaleString(undefined, { hour: '2-digit', minute: '2-digit', month: 'short', day: 'numeric' })}</span>
+          <span>now</span>
+        </p>
+      ) : null}
       <ul className="legend" aria-hidden="true">
         {SERIES.map((s) => (
           <li key={s.key}>

@@ -104,6 +104,11 @@ describe('three-node JetStream cluster', () => {
     expect(info.config.num_replicas).toBe(3);
     expect(info.cluster?.replicas?.length).toBe(2);
     mark('stream');
+    // Every service calls ensureStreams() at start without knowing the cluster size, under a user
+    // that may not update streams: it must accept the replicated stream as it is.
+    const policy = await connectAs('policy');
+    await policy.ensureStreams();
+    expect((await jsm.streams.info(Streams.events.name)).config.num_replicas).toBe(3);
 
     const ingress = await connectAs('ingress');
     const recorder = await connectAs('recorder');

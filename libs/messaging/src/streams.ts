@@ -9,7 +9,11 @@ export interface EnsureStreamsOptions {
   maxAgeMs?: number;
   /** Window in which a re-published event id is recognised as a duplicate (ms, default 2 min). */
   duplicateWindowMs?: number;
-  /** Replicas in a NATS cluster (default 1). */
+  /**
+   * Replicas in a NATS cluster (default 1 when the stream is created). When not given, an
+   * existing stream keeps its replica count: services call this at every start without knowing
+   * the cluster size, and must not shrink a stream an operator replicated.
+   */
   replicas?: number;
 }
 
@@ -46,6 +50,7 @@ export async function ensureStreams(core: BusCore, options: EnsureStreamsOptions
         if (!current) throw err;
       }
     }
+    if (options.replicas === undefined) delete wanted.num_replicas;
     const differs = (Object.keys(wanted) as (keyof StreamConfig)[]).some((k) => JSON.stringify(current![k]) !== JSON.stringify(wanted[k]));
     if (differs) await jsm.streams.update(name, { ...current, ...wanted });
   } catch (err) {

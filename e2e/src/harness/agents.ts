@@ -12,6 +12,8 @@ export const AGENTS = {
   githubPython: join(dir, 'github_calls.py'),
   /** The same with axios or got (first argument). */
   githubAxiosGot: join(dir, 'github-axios-got.mjs'),
+  /** Holds an OpenAI stream open, then polls until refused and served again (kill switch). */
+  openaiStream: join(dir, 'openai-stream.mjs'),
   /** The same with curl. */
   githubCurl: join(dir, 'curl-calls.sh'),
 } as const;
@@ -19,6 +21,7 @@ export const AGENTS = {
 /** One line an agent printed: a call and its answer, or its environment check. */
 export interface AgentLine {
   call: string;
+  event?: string;
   status?: number;
   contentType?: string | null;
   shouldRetry?: string | null;
@@ -32,7 +35,7 @@ export function parseAgentLines(stdout: string): Record<string, AgentLine> {
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
     const l = JSON.parse(line) as AgentLine;
-    out[l.call] = l;
+    out[l.call ?? l.event] = l;
   }
   return out;
 }

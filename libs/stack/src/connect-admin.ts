@@ -2,7 +2,7 @@ import type { Bus } from '@tameflare/messaging';
 import { StackError, StackErrorCode } from './errors.ts';
 import { connectAs } from './nats.ts';
 import { isOurProcess } from './processes.ts';
-import { readNatsPasswords } from './secrets.ts';
+import { readNatsPasswords } from './nats-passwords.ts';
 import { readStackFile, type StackInfo } from './stack-file.ts';
 import { readPrivateFile, resolveStateDir, statePaths } from './state-dir.ts';
 

@@ -5,6 +5,8 @@ import { StackError, StackErrorCode } from './errors.ts';
 import { readPrivateFile, writePrivateFile, type StatePaths } from './state-dir.ts';
 
 /** One password per NATS user of the permission matrix, created on first start and kept (0600). */
+export { readNatsPasswords } from './nats-passwords.ts';
+
 export function loadOrCreateNatsPasswords(paths: StatePaths): Record<NatsUser, string> {
   const text = readPrivateFile(paths.natsPasswords);
   let current: Partial<Record<NatsUser, string>> = {};
@@ -21,13 +23,6 @@ export function loadOrCreateNatsPasswords(paths: StatePaths): Record<NatsUser, s
     writePrivateFile(paths.natsPasswords, JSON.stringify(current, null, 2) + '\n');
   }
   return current as Record<NatsUser, string>;
-}
-
-/** The NATS passwords of a stack that was started, or a NotRunning error when there are none. */
-export function readNatsPasswords(paths: StatePaths): Record<NatsUser, string> {
-  const text = readPrivateFile(paths.natsPasswords);
-  if (text === null) throw new StackError(StackErrorCode.NotRunning, `no stack was ever started in ${paths.root}`, { hint: 'run tf up' });
-  return JSON.parse(text) as Record<NatsUser, string>;
 }
 
 /** Creates the vault master key (base64 of 32 random bytes, 0600) unless it exists. Returns its path. */

@@ -1,9 +1,10 @@
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { rmSync } from 'node:fs';
+import { acquireLock } from './lock.ts';
 import { join } from 'node:path';
 import type { NatsUser } from '@tameflare/contracts';
 import type { Bus } from '@tameflare/messaging';
 import { bootstrapStack } from './bootstrap.ts';
+import { localActor } from './local-actor.ts';
 import { defaultDatabaseUrl, ensureDatabase, migrateDatabase } from './database.ts';
 import { StackError, StackErrorCode } from './errors.ts';
 import { connectAs, natsServerBinary, startNatsServer } from './nats.ts';
@@ -57,17 +58,6 @@ export interface StartStackResult {
   /** True when this start created the database. */
   createdDatabase: boolean;
   durationMs: number;
-}
-
-/** Who `tf up` records as the actor of what it sets up. */
-export function localActor(prefix: string): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    user = process.env.USER ?? 'unknown';
-  }
-  return `${prefix}:${user}@${hostname()}`;
 }
 
 /**
@@ -269,34 +259,3 @@ function lastLines(logFile: string): string {
   return msgs.join(' | ') || '(no output)';
 }
 
-/**
- * One `tf up`/`tf down` at a time per state directory: `stack.lock` holds the owner's pid; a lock
- * whose owner is gone is taken over.
- */
-function acquireLock(paths: StatePaths): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(paths.lockFile, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(paths.lockFile, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(existsSync(paths.lockFile) ? readFileSync(paths.lockFile, 'utf8').trim() : '0');
-      let alive = false;
-      try {
-        if (owner > 0) process.kill(owner, 0);
-        alive = owner > 0;
-      } catch {
-        alive = false;
-      }
-      if (alive && owner !== process.pid) {
-        throw new StackError(StackErrorCode.Locked, `another tf up or tf down (pid ${owner}) is working on ${paths.root}`, { hint: 'wait for it to finish' });
-      }
-      rmSync(paths.lockFile, { force: true });
-    }
-  }
-  throw new StackError(StackErrorCode.Locked, `cannot lock ${paths.lockFile}`, { hint: `remove ${paths.lockFile} if no tf up or tf down is running` });
-}
-
-export { acquireLock };

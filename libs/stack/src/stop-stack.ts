@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { StackError, StackErrorCode } from './errors.ts';
 import { stopProcess, type StopOutcome } from './processes.ts';
 import { readStackFile, type StackProcess } from './stack-file.ts';
-import { acquireLock } from './start-stack.ts';
+import { acquireLock } from './lock.ts';
 import { resolveStateDir, statePaths } from './state-dir.ts';
 
 export interface StopStackResult {

@@ -1,5 +1,5 @@
 import type { Bus } from '@tameflare/messaging';
-import { connectAdmin, localActor, type StackInfo } from '@tameflare/stack';
+import { connectAdmin, localActor, type StackInfo } from '@tameflare/stack/client';
 import { graphqlClient, type GraphqlClient } from './graphql.ts';
 import type { Output } from './output.ts';
 

@@ -1,6 +1,4 @@
-import { ControlErrorCode, isTameFlareError, TameFlareError } from '@tameflare/contracts';
-import { isMessagingError, MessagingErrorCode } from '@tameflare/messaging';
-import { StackError, StackErrorCode } from '@tameflare/stack';
+import { TameFlareError } from '@tameflare/contracts';
 
 /** The exit codes of every `tf` command (docs/cli.md). */
 export const ExitCode = {
@@ -34,41 +32,50 @@ export function usageError(message: string, hint?: string): CliError {
   return new CliError('TF_ERR_CLI_USAGE', message, hint === undefined ? {} : { hint });
 }
 
-const userStackCodes: string[] = [StackErrorCode.NotRunning, StackErrorCode.Locked, StackErrorCode.PortInUse, StackErrorCode.InsecureFile, StackErrorCode.NatsMissing];
-const userControlCodes: string[] = [
-  ControlErrorCode.Invalid,
-  ControlErrorCode.UnknownGateway,
-  ControlErrorCode.GatewayExists,
-  ControlErrorCode.UnknownRun,
-  ControlErrorCode.UnknownConnector,
-  ControlErrorCode.UnknownToken,
-  ControlErrorCode.KillSwitchEngaged,
-  ControlErrorCode.KillSwitchNotEngaged,
-];
+// Codes are matched as strings (they are stable contracts) so this module loads nothing heavy:
+// every command, even `tf --help`, imports it.
+const userStackCodes = new Set(['TF_ERR_STACK_NOT_RUNNING', 'TF_ERR_STACK_LOCKED', 'TF_ERR_STACK_PORT_IN_USE', 'TF_ERR_STACK_INSECURE_FILE', 'TF_ERR_STACK_NATS_MISSING']);
+/** Control-service refusals the user can fix (the others, UNAVAILABLE and CONFLICT, are faults). */
+const userControlCodes = new Set([
+  'TF_ERR_CONTROL_INVALID',
+  'TF_ERR_CONTROL_UNKNOWN_GATEWAY',
+  'TF_ERR_CONTROL_GATEWAY_EXISTS',
+  'TF_ERR_CONTROL_UNKNOWN_RUN',
+  'TF_ERR_CONTROL_UNKNOWN_CONNECTOR',
+  'TF_ERR_CONTROL_UNKNOWN_TOKEN',
+  'TF_ERR_CONTROL_KILLSWITCH_ENGAGED',
+  'TF_ERR_CONTROL_KILLSWITCH_NOT_ENGAGED',
+]);
 
 /** Hints for errors other services answer with. */
 const hints: Record<string, string> = {
-  [ControlErrorCode.UnknownGateway]: 'tf up creates the gateway "default"; use --gateway default or create the gateway first',
-  [ControlErrorCode.KillSwitchEngaged]: 'release it first with tf kill --release and the same scope',
-  [ControlErrorCode.KillSwitchNotEngaged]: 'tf status lists what is engaged',
-  [ControlErrorCode.Unavailable]: 'check tf status; the event store or NATS may be down',
-  [ControlErrorCode.Conflict]: 'another change happened at the same time; run the command again',
-  [MessagingErrorCode.NoResponders]: 'a service is not running: check tf status',
-  [MessagingErrorCode.Timeout]: 'a service did not answer in time: check tf status',
-  [MessagingErrorCode.Unavailable]: 'NATS is unreachable: check tf status',
-  [MessagingErrorCode.PermissionDenied]: 'the NATS credentials in the state directory were refused; restart with tf down && tf up',
+  TF_ERR_CONTROL_UNKNOWN_GATEWAY: 'tf up creates the gateway "default"; use --gateway default or create the gateway first',
+  TF_ERR_CONTROL_KILLSWITCH_ENGAGED: 'release it first with tf kill --release and the same scope',
+  TF_ERR_CONTROL_KILLSWITCH_NOT_ENGAGED: 'tf status lists what is engaged',
+  TF_ERR_CONTROL_UNAVAILABLE: 'check tf status; the event store or NATS may be down',
+  TF_ERR_CONTROL_CONFLICT: 'another change happened at the same time; run the command again',
+  TF_ERR_NATS_NO_RESPONDERS: 'a service is not running: check tf status',
+  TF_ERR_NATS_TIMEOUT: 'a service did not answer in time: check tf status',
+  TF_ERR_NATS_UNAVAILABLE: 'NATS is unreachable: check tf status',
+  TF_ERR_NATS_PERMISSION_DENIED: 'the NATS credentials in the state directory were refused; restart with tf down && tf up',
 };
+
+/** The fields of a TameFlareError from any library, read structurally. */
+interface Coded {
+  code: string;
+  message: string;
+  hint?: string;
+}
+const isCoded = (err: unknown): err is Coded => typeof err === 'object' && err !== null && typeof (err as Coded).code === 'string' && (err as Coded).code.startsWith('TF_ERR_');
 
 /** The exit code, message and hint for anything a command threw. */
 export function describeError(err: unknown): { exitCode: number; code: string; message: string; hint: string | undefined } {
   if (err instanceof CliError) return { exitCode: err.exitCode, code: err.code, message: err.message, hint: err.hint };
-  if (err instanceof StackError) {
-    return { exitCode: userStackCodes.includes(err.code) ? ExitCode.User : ExitCode.System, code: err.code, message: err.message, hint: err.hint };
-  }
-  if (isTameFlareError(err)) {
-    const user = userControlCodes.includes(err.code);
-    const messaging = isMessagingError(err);
-    return { exitCode: user ? ExitCode.User : ExitCode.System, code: err.code, message: err.message, hint: hints[err.code] ?? (messaging ? 'check tf status' : undefined) };
+  if (isCoded(err)) {
+    const { code } = err;
+    const user = userStackCodes.has(code) || userControlCodes.has(code);
+    const messaging = code.startsWith('TF_ERR_NATS_') || code.startsWith('TF_ERR_JETSTREAM');
+    return { exitCode: user ? ExitCode.User : ExitCode.System, code, message: err.message, hint: err.hint ?? hints[code] ?? (messaging ? 'check tf status' : undefined) };
   }
   const e = err as Error;
   return { exitCode: ExitCode.System, code: 'TF_ERR_INTERNAL', message: e?.message ?? String(err), hint: 'this is a bug in tf; please report it with the command you ran' };

@@ -1,4 +1,4 @@
-import { readAdminToken, runningStack } from '@tameflare/stack';
+import { readAdminToken, runningStack } from '@tameflare/stack/client';
 import { CliError, ExitCode } from './errors.ts';
 
 /** A GraphQL client for the audit API, authenticated with an API token. */

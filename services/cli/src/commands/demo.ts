@@ -3,20 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventEnvelope } from '@tameflare/contracts';
-import { configureConnector, defaultDatabaseUrl, dropDatabase, setSecret, startStack, stopStack } from '@tameflare/stack';
-import { startFakeUpstreams } from '@tameflare/stack/fake-upstreams';
 import { flag } from '../args.ts';
 import { createContext } from '../context.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { formatMs } from '../output.ts';
 import { defineCommand } from '../registry.ts';
-import { fetchAuditTrail, printAuditTrail } from '../demo/audit-trail.ts';
 import { runAgent } from './run.ts';
 
 const APPROVE = `mutation Approve($id: ID!, $comment: String) { approve(approvalId: $id, comment: $comment) { approvalId status approvals } }`;
 
 /** A database next to the configured one, unique to this demo. */
-function demoDatabaseUrl(env: Record<string, string | undefined>): string {
+function demoDatabaseUrl(env: Record<string, string | undefined>, defaultDatabaseUrl: (env: Record<string, string | undefined>) => string): string {
   const u = new URL(defaultDatabaseUrl(env));
   u.pathname = `/tameflare_demo_${randomBytes(4).toString('hex')}`;
   return u.toString();
@@ -38,10 +35,13 @@ unless --keep is given.`,
   examples: ['npm run demo', 'tf demo --keep'],
   async run(ctx, args) {
     const keep = flag(args, 'keep');
+    const { configureConnector, defaultDatabaseUrl, dropDatabase, setSecret, startStack, stopStack } = await import('@tameflare/stack');
+    const { startFakeUpstreams } = await import('@tameflare/stack/fake-upstreams');
+    const { fetchAuditTrail, printAuditTrail } = await import('../demo/audit-trail.ts');
     const s = ctx.out.style;
     const t0 = performance.now();
     const stateDir = ctx.stateDir ?? mkdtempSync(join(tmpdir(), 'tameflare-demo-'));
-    const databaseUrl = demoDatabaseUrl(ctx.env);
+    const databaseUrl = demoDatabaseUrl(ctx.env, defaultDatabaseUrl);
     const secrets = { github: `ghp_demo${randomBytes(16).toString('hex')}`, stripe: `sk_test_demo${randomBytes(16).toString('hex')}` };
     const fakes = await startFakeUpstreams({ dir: join(stateDir, 'fake-upstreams'), secrets });
     const demo = createContext({ out: ctx.out, env: ctx.env, cwd: ctx.cwd, stateDir, json: false });

@@ -1,4 +1,4 @@
-import { stopStack } from '@tameflare/stack';
+import { stopStack } from '@tameflare/stack/client';
 import { intOpt } from '../args.ts';
 import { formatMs } from '../output.ts';
 import { defineCommand } from '../registry.ts';

@@ -2,9 +2,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Buckets, Commands, isValidName, type ConnectorEntry, type RunStartReply } from '@tameflare/contracts';
-import { normalizeConnector } from '@tameflare/connectors';
 import type { Bus } from '@tameflare/messaging';
-import { isOurProcess, statePaths, type StackInfo } from '@tameflare/stack';
+import { isOurProcess, statePaths, type StackInfo } from '@tameflare/stack/client';
 import { stringOpt, flag } from '../args.ts';
 import type { CommandContext } from '../context.ts';
 import { CliError, ExitCode, usageError } from '../errors.ts';
@@ -13,7 +12,7 @@ import { agentEnvironment } from '../run/agent-env.ts';
 import { combinedCaBundle } from '../run/ca-bundle.ts';
 import { filterNoProxy } from '../run/no-proxy.ts';
 import { resolveCommand } from '../run/resolve-command.ts';
-import { spawnAgent } from '../run/spawn-agent.ts';
+import { createSignalRelay, signalExitCode, spawnAgent, type AgentExit } from '../run/spawn-agent.ts';
 import { printSummary, watchRunActions, type RunSummary } from '../run/summary.ts';
 
 export interface RunAgentOptions {
@@ -29,6 +28,7 @@ export interface RunAgentOptions {
 
 /** Every host a gateway's connectors serve (their configured or built-in domains). */
 async function governedDomains(bus: Bus, gatewayId: string): Promise<string[]> {
+  const { normalizeConnector } = await import('@tameflare/connectors');
   const watch = await bus.watchKv<ConnectorEntry>(Buckets.connectors, { key: `${gatewayId}.>` });
   await watch.ready;
   const entries = [...watch.values.values()];
@@ -62,6 +62,8 @@ function pickProxy(info: StackInfo): string {
 export async function runAgent(ctx: CommandContext, o: RunAgentOptions): Promise<{ exitCode: number; summary: RunSummary }> {
   // Checked first: a command that does not exist starts nothing (exit 127, as a shell).
   const file = resolveCommand(o.command, { ...ctx.env, ...o.env }, ctx.cwd);
+  const relay = createSignalRelay(Boolean(process.stdin.isTTY));
+  ctx.onCleanup(() => relay.dispose());
   const { bus, info } = await ctx.admin();
   const proxyBase = pickProxy(info);
   const started = Date.now();
@@ -92,7 +94,9 @@ export async function runAgent(ctx: CommandContext, o: RunAgentOptions): Promise
   const bundle = combinedCaBundle(info.caCertFile, ctx.env);
   const caBundleFile = join(runDir, 'ca-bundle.pem');
   writeFileSync(caBundleFile, bundle.pem, { mode: 0o600 });
-  const noProxy = filterNoProxy(ctx.env.NO_PROXY ?? ctx.env.no_proxy, await governedDomains(bus, run.gatewayId));
+  const userNoProxy = ctx.env.NO_PROXY ?? ctx.env.no_proxy;
+  // The connector tables are only needed to filter a NO_PROXY the user set.
+  const noProxy = userNoProxy?.trim() ? filterNoProxy(userNoProxy, await governedDomains(bus, run.gatewayId)) : { value: '', removed: [] };
   if (noProxy.removed.length) ctx.out.note(`tf: ignoring NO_PROXY entries that would bypass the gateway: ${noProxy.removed.join(', ')}`);
   const u = new URL(proxyBase);
   u.username = 'tf';
@@ -107,7 +111,11 @@ export async function runAgent(ctx: CommandContext, o: RunAgentOptions): Promise
     gatewayId: run.gatewayId,
   });
 
-  const exit = await spawnAgent({ file, argv0: o.command, args: o.args, env, cwd: ctx.cwd, interactive: Boolean(process.stdin.isTTY) });
+  // A signal while the run was being set up: the agent is not started at all.
+  const early = relay.early[0];
+  const exit: AgentExit = early
+    ? { exitCode: null, signal: early, tfExitCode: signalExitCode(early) }
+    : await spawnAgent({ file, argv0: o.command, args: o.args, env, cwd: ctx.cwd, relay });
   const durationMs = Date.now() - started;
   await actions.settle(1500);
   await endRun(exit.exitCode, exit.signal);

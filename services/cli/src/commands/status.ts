@@ -1,5 +1,5 @@
 import { Buckets, type KillSwitchEntry } from '@tameflare/contracts';
-import { connectAdmin, stackStatus } from '@tameflare/stack';
+import { connectAdmin, stackStatus } from '@tameflare/stack/client';
 import { ExitCode } from '../errors.ts';
 import { defineCommand } from '../registry.ts';
 import { printStackInfo } from './up.ts';

@@ -1,4 +1,4 @@
-import { startStack, type ServiceName, type StackInfo } from '@tameflare/stack';
+import type { ServiceName, StackInfo } from '@tameflare/stack/client';
 import { intOpt, stringOpt } from '../args.ts';
 import { usageError } from '../errors.ts';
 import { formatMs } from '../output.ts';
@@ -41,10 +41,12 @@ the ingress CA, the default gateway with the default policy, and a bootstrap adm
     const databaseUrl = stringOpt(args, 'database-url');
     if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw usageError('--database-url must be a postgres:// URL');
     const proxyPort = port('proxy-port');
+    // Loaded here, not at start-up: it brings the database, audit and vault libraries.
+    const { startStack } = await import('@tameflare/stack');
     const result = await startStack({
       ...(ctx.stateDir ? { stateDir: ctx.stateDir } : {}),
       ...(databaseUrl ? { databaseUrl } : {}),
-      replicas: { ingress: replicas } as Partial<Record<ServiceName, number>>,
+      replicas: { ingress: replicas } satisfies Partial<Record<ServiceName, number>>,
       ports: {
         ...(port('nats-port') ? { nats: port('nats-port')! } : {}),
         ...(proxyPort ? { proxy: [proxyPort] } : {}),
@@ -53,7 +55,6 @@ the ingress CA, the default gateway with the default policy, and a bootstrap adm
       preferredPorts: PREFERRED_PORTS,
       actor: ctx.actor,
       onProgress: (p) => {
-        if (ctx.json) return;
         const count = p.total ? ` [${p.ready}/${p.total}]` : '';
         ctx.out.progress(`tf up: ${p.message}${count}`);
       },

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 
 /** How the agent ended. */
@@ -12,41 +12,65 @@ export interface AgentExit {
 /** Signals passed on to the agent. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
+/** 128 + the signal's number: the exit status a shell reports for a process a signal ended. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + ((constants.signals as Record<string, number>)[signal] ?? 0);
+}
+
 /**
- * Starts the agent with stdin, stdout and stderr inherited (the same file descriptors: nothing
- * is copied), forwards signals to it and resolves when it exits.
+ * Catches the signals `tf run` passes on from the moment it starts, so one that arrives before
+ * the agent exists (while the run is being registered) is neither lost nor fatal to tf: it is
+ * held, and `tf run` then stops without starting the agent.
  *
  * On a terminal, Ctrl-C already reaches the agent (same foreground process group), so SIGINT is
  * only forwarded when stdin is not a terminal (scripts, CI, `kill -INT`); every other signal is
- * always forwarded. tf itself never dies of a forwarded signal: it waits for the agent to finish.
+ * always forwarded.
  */
-export function spawnAgent(o: { file: string; argv0: string; args: string[]; env: Record<string, string>; cwd: string; interactive: boolean }): Promise<AgentExit> {
+export interface SignalRelay {
+  /** Signals received before an agent was attached. */
+  readonly early: readonly NodeJS.Signals[];
+  attach(child: ChildProcess): void;
+  dispose(): void;
+}
+
+export function createSignalRelay(interactive: boolean): SignalRelay {
+  const early: NodeJS.Signals[] = [];
+  let target: ChildProcess | null = null;
+  const forward = (sig: NodeJS.Signals) => {
+    if (sig === 'SIGINT' && interactive) return;
+    try {
+      target?.kill(sig);
+    } catch {
+      // Already exiting.
+    }
+  };
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const sig of FORWARDED) {
+    const h = () => (target ? forward(sig) : early.push(sig));
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  return {
+    early,
+    attach(child) {
+      target = child;
+    },
+    dispose() {
+      for (const [sig, h] of handlers) process.removeListener(sig, h);
+    },
+  };
+}
+
+/**
+ * Starts the agent with stdin, stdout and stderr inherited (the same file descriptors: nothing
+ * is copied), lets `relay` forward signals to it, and resolves when it exits. tf itself never
+ * dies of a forwarded signal: it waits for the agent to finish.
+ */
+export function spawnAgent(o: { file: string; argv0: string; args: string[]; env: Record<string, string>; cwd: string; relay: SignalRelay }): Promise<AgentExit> {
   return new Promise((resolve, reject) => {
     const child = spawn(o.file, o.args, { argv0: o.argv0, env: o.env, cwd: o.cwd, stdio: 'inherit' });
-    const handlers = new Map<NodeJS.Signals, () => void>();
-    for (const sig of FORWARDED) {
-      const h = () => {
-        if (sig === 'SIGINT' && o.interactive) return;
-        try {
-          child.kill(sig);
-        } catch {
-          // Already exiting.
-        }
-      };
-      handlers.set(sig, h);
-      process.on(sig, h);
-    }
-    const cleanup = () => {
-      for (const [sig, h] of handlers) process.removeListener(sig, h);
-    };
-    child.once('error', (err) => {
-      cleanup();
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      cleanup();
-      const n = signal ? (constants.signals as Record<string, number>)[signal] ?? 0 : 0;
-      resolve({ exitCode: code, signal, tfExitCode: signal ? 128 + n : (code ?? 1) });
-    });
+    o.relay.attach(child);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ exitCode: code, signal, tfExitCode: signal ? signalExitCode(signal) : (code ?? 1) }));
   });
 }

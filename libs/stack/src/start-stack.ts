@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { NatsUser } from '@tameflare/contracts';
 import type { Bus } from '@tameflare/messaging';
 import { bootstrapStack } from './bootstrap.ts';
+import { ensureBuilt } from './build-prerequisites.ts';
 import { localActor } from './local-actor.ts';
 import { defaultDatabaseUrl, ensureDatabase, migrateDatabase } from './database.ts';
 import { StackError, StackErrorCode } from './errors.ts';
@@ -17,7 +18,7 @@ import { ensurePrivateDir, resolveStateDir, statePaths, type StatePaths } from '
 
 /** A step of `startStack`, for a progress line. */
 export interface StackProgress {
-  step: 'nats' | 'database' | 'streams' | 'services' | 'bootstrap' | 'ready';
+  step: 'build' | 'nats' | 'database' | 'streams' | 'services' | 'bootstrap' | 'ready';
   message: string;
   /** Instances ready so far, during `services`. */
   ready?: number;
@@ -136,6 +137,7 @@ async function startFresh(options: StartStackOptions, paths: StatePaths, t0: num
   };
   let bus: Bus | undefined;
   try {
+    await ensureBuilt({ nodeBin, logFile: join(paths.logsDir, 'build.log'), onBuild: (message) => progress({ step: 'build', message }) });
     progress({ step: 'nats', message: `starting nats-server on port ${natsPort}` });
     const passwords = loadOrCreateNatsPasswords(paths);
     const natsLog = join(paths.logsDir, 'nats.log');

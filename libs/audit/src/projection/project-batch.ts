@@ -7,7 +7,7 @@ import { OPS_SCHEMA } from '../db/schemas.ts';
 import { AuditError, AuditErrorCode } from '../errors.ts';
 import { sealBatch, type SealableEvent, type SealResult, type SigningPolicy } from '../chain/seal-batch.ts';
 import { applyPlan, isPermanentProjectionError } from './apply-plan.ts';
-import { foldBatch } from './fold-batch.ts';
+import { foldBatch, type ProjectionPlan } from './fold-batch.ts';
 
 /**
  * Checkpoint load/save of the event store's processor table (`store.processors`), run on the
@@ -73,6 +73,11 @@ export async function projectBatch(client: pg.ClientBase, options: ProjectBatchO
     }
     return last.checkpoint;
   });
+}
+
+/** Applies an already folded batch to `schema` in its own transaction (no checkpoint: a rebuild keeps its position in memory). */
+export async function applyPlanInTransaction(client: pg.ClientBase, schema: string, plan: ProjectionPlan): Promise<void> {
+  await inTransaction(client, () => applyPlan(kyselyOnClient<ReadModels>(client), schema, plan));
 }
 
 /** Folds and applies events to `schema` on `client`, in whatever transaction the caller has open. */

@@ -252,8 +252,12 @@ describe('an event the projection cannot apply', () => {
     const ids = (await env.db.selectFrom('actions').select('action_id').execute()).map((r) => r.action_id);
     expect(ids).toEqual([(good[0]!.data as { actionId: string }).actionId]);
 
-    // Restarting does not skip it either.
+    // Restarting does not skip it either, and neither does a replay (which leaves the live models as they were).
     const again = await runReadModelProjection({ pool: env.pool, store: env.store, checkpoints: env.store.processors, signal: new AbortController().signal }).catch((e: unknown) => e);
     expect((again as { details: Record<string, unknown> }).details).toMatchObject({ eventId: badId });
+    const replayed = await replayReadModels({ pool: env.pool, store: env.store, checkpoints: env.store.processors }).catch((e: unknown) => e);
+    expect(isTameFlareError(replayed, 'TF_ERR_AUDIT_PROJECTION')).toBe(true);
+    expect((replayed as { details: Record<string, unknown> }).details).toMatchObject({ eventId: badId });
+    expect((await env.db.selectFrom('actions').select('action_id').execute()).map((r) => r.action_id)).toEqual(ids);
   }, 60_000);
 });

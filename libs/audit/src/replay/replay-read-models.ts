@@ -3,7 +3,8 @@ import type pg from 'pg';
 import { migrateOps, migrateReadModels } from '../db/migrate.ts';
 import { assertSchemaName, OPS_SCHEMA, READ_MODEL_SCHEMA, REBUILD_SCHEMA } from '../db/schemas.ts';
 import { AuditError, AuditErrorCode } from '../errors.ts';
-import { applyEvents, projectBatch, projectIsolating, type CheckpointStore, type StoredEvent } from '../projection/project-batch.ts';
+import { applyEvents, applyPlanInTransaction, projectBatch, projectIsolating, type CheckpointStore, type StoredEvent } from '../projection/project-batch.ts';
+import { foldBatch, type ProjectionPlan } from '../projection/fold-batch.ts';
 
 /** The read-model processor's id in the event store's checkpoint table. */
 export const READ_MODEL_PROCESSOR_ID = 'audit-read-models';
@@ -105,16 +106,33 @@ async function rebuildUnlocked(options: RebuildOptions): Promise<RebuildResult> 
   );
   for (const ix of indexes) await client.query(`DROP INDEX "${schema}"."${ix.name}"`);
   try {
-    let next = options.store.readAll({ after, limit: batchSize });
-    for (;;) {
-      const page = await next;
-      if (page.length === 0) break;
-      // Read the next page while this one is applied.
-      next = options.store.readAll({ after: page[page.length - 1]!.checkpoint, limit: batchSize });
-      await projectIsolating(page, (evs) => projectBatch(client, { schema, events: evs }), (_r, evs) => {
-        events += evs.length;
-        after = evs[evs.length - 1]!.checkpoint;
+    // A pipeline: the next page is read and folded (CPU here) while PostgreSQL applies this one.
+    const readFolded = (from: string | null) =>
+      options.store.readAll({ after: from, limit: batchSize }).then((page) => {
+        let plan: ProjectionPlan | null = null;
+        try {
+          plan = page.length ? foldBatch(page.map((e) => ({ envelope: e.event, checkpoint: e.checkpoint }))) : null;
+        } catch {
+          plan = null;
+        }
+        return { page, plan };
       });
+    let next = readFolded(after);
+    for (;;) {
+      const { page, plan } = await next;
+      if (page.length === 0) break;
+      next = readFolded(page[page.length - 1]!.checkpoint);
+      if (plan) {
+        await applyPlanInTransaction(client, schema, plan);
+        events += page.length;
+        after = page[page.length - 1]!.checkpoint;
+      } else {
+        // Something in the page cannot be applied: find and name it, applying what comes before.
+        await projectIsolating(page, (evs) => projectBatch(client, { schema, events: evs }), (_r, evs) => {
+          events += evs.length;
+          after = evs[evs.length - 1]!.checkpoint;
+        });
+      }
       if (Date.now() - lastReport >= (options.progressEveryMs ?? 1000)) {
         lastReport = Date.now();
         report('rebuild');

@@ -17,7 +17,6 @@ import { flag, intOpt, stringOpt } from '../args.ts';
 import type { CommandContext } from '../context.ts';
 import { CliError, ExitCode, usageError } from '../errors.ts';
 import { openAuditStore, stackChainKey } from '../operator/audit-store.ts';
-import { subscribeGraphql } from '../operator/graphql-subscribe.ts';
 import { timeRange } from '../operator/time-range.ts';
 import { formatMs } from '../output.ts';
 import { defineCommand, type CommandSpec, type ParsedArgs } from '../registry.ts';
@@ -58,28 +57,13 @@ const ACTION_FIELDS = 'id gatewayId agentId runId requestedAt type resource deci
 
 const RECENT_ACTIONS = /* GraphQL */ `
   query Recent($filter: ActionFilter, $first: Int) { actions(filter: $filter, first: $first) { nodes { ${ACTION_FIELDS} } } }`;
-const ONE_ACTION = /* GraphQL */ `query One($id: ID!) { action(id: $id) { ${ACTION_FIELDS} } }`;
-const DECISIONS_SUBSCRIPTION = /* GraphQL */ `
-  subscription Decisions($gatewayId: String, $agentId: String, $decision: [Decision!]) {
-    decisions(gatewayId: $gatewayId, agentId: $agentId, decision: $decision) {
-      time actionId gatewayId agentId runId decision enforced reason decidingRule
-      action { type resource request { method url } }
-    }
+const FOLLOW_ACTIONS = /* GraphQL */ `
+  query Follow($filter: ActionFilter, $first: Int, $after: String) {
+    actions(filter: $filter, first: $first, after: $after) { nodes { ${ACTION_FIELDS} } pageInfo { hasNextPage endCursor } }
   }`;
-
-interface DecisionEvent {
-  time: string;
-  actionId: string;
-  gatewayId: string;
-  agentId: string;
-  runId: string;
-  decision: string;
-  enforced: boolean;
-  reason: string;
-  decidingRule: string | null;
-  action: { type: string | null; resource: string | null; request: { method: string | null; url: string | null } } | null;
-}
-
+/** How often --follow asks for new decisions, and how far back each poll looks for late ones. */
+const FOLLOW_POLL_MS = 500;
+const FOLLOW_OVERLAP_MS = 15_000;
 const lower = (s: string | null | undefined) => (s ? s.toLowerCase() : null);
 
 const fromAction = (a: ActionNode): TailRecord => ({
@@ -125,9 +109,10 @@ const tail = defineCommand({
   usage: 'tf audit tail [--follow] [--limit N] [--since WHEN] [--gateway G] [--agent A] [--decision D]... [--json]',
   description: `
 Prints the latest decisions (oldest first): time, decision, agent, action, resource, request,
-and the deciding rule with its reason. --follow then streams each new decision live (a GraphQL
-subscription) until interrupted. --json prints one JSON object per line. Through the audit API
-with your API token (TF_API_TOKEN, else the bootstrap admin token).`,
+and the deciding rule with its reason. --follow then prints each new decision as soon as the
+audit API can answer for it (within about a second) until interrupted. --json prints one JSON
+object per line. Through the audit API with your API token (TF_API_TOKEN, else the bootstrap
+admin token).`,
   options: {
     follow: { type: 'boolean', short: 'f', description: 'keep printing new decisions as they are made' },
     limit: { type: 'string', valueName: 'N', description: 'how many recent decisions to show first (default 20, 0 for none)' },
@@ -149,60 +134,56 @@ with your API token (TF_API_TOKEN, else the bootstrap admin token).`,
     }
     const decision = decisionsOf(args);
     const gql = ctx.graphql();
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    let subscription: AsyncGenerator<{ decisions: DecisionEvent }> | null = null;
-    let first: Promise<IteratorResult<{ decisions: DecisionEvent }>> | null = null;
-    if (flag(args, 'follow')) {
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      ctx.onCleanup(() => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        controller.abort();
-      });
-      // Subscribed before the recent ones are read, so nothing decided in between is missed.
-      subscription = subscribeGraphql<{ decisions: DecisionEvent }>({ url: gql.url, env: ctx.env, stateDir: ctx.stateDir, query: DECISIONS_SUBSCRIPTION, variables: { gatewayId, agentId, decision }, signal: controller.signal });
-      first = subscription.next();
-      first.catch(() => undefined);
-    }
-    const shown = new Set<string>();
+    const filter = { ...(gatewayId ? { gatewayId } : {}), ...(agentId ? { agentId } : {}), ...(decision ? { decision } : {}) };
+    const follow = flag(args, 'follow');
+    const startedAt = Date.now();
+    const printed = new Map<string, number>();
     if (limit > 0) {
-      const filter = { ...(gatewayId ? { gatewayId } : {}), ...(agentId ? { agentId } : {}), ...(decision ? { decision } : {}), ...(since ? { since } : {}) };
-      const { actions } = await gql.request<{ actions: { nodes: ActionNode[] } }>(RECENT_ACTIONS, { filter, first: limit });
+      const { actions } = await gql.request<{ actions: { nodes: ActionNode[] } }>(RECENT_ACTIONS, { filter: { ...filter, ...(since ? { since } : {}) }, first: limit });
       for (const a of [...actions.nodes].reverse()) {
-        shown.add(a.id);
+        printed.set(a.id, Date.parse(a.requestedAt ?? '') || startedAt);
         printRecord(ctx, fromAction(a));
       }
-      if (!actions.nodes.length && !subscription && !ctx.json) ctx.out.line('No decisions recorded yet.');
+      if (!actions.nodes.length && !follow && !ctx.json) ctx.out.line('No decisions recorded yet.');
     }
-    if (!subscription) return ExitCode.Ok;
-    if (!ctx.json) ctx.out.note(ctx.out.style.dim('Following new decisions (Ctrl-C to stop)...'));
-    for (let next = await first!; !next.done; next = await subscription.next()) {
-      const e = next.value.decisions;
-      if (shown.has(e.actionId)) continue;
-      shown.add(e.actionId);
-      let action = e.action;
-      // The decision arrives from NATS; the action's request may be projected a moment later.
-      for (let i = 0; !action && i < 10 && !controller.signal.aborted; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        const one = await gql.request<{ action: ActionNode | null }>(ONE_ACTION, { id: e.actionId }).catch(() => ({ action: null }));
-        if (one.action) action = { type: one.action.type, resource: one.action.resource, request: one.action.request };
+    if (!follow) return ExitCode.Ok;
+
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    ctx.onCleanup(() => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    });
+    ctx.out.note(ctx.out.style.dim('Following new decisions (Ctrl-C to stop)...'));
+    // Polls the read model rather than a live stream: a decision is shown once it is queryable,
+    // none is missed between two polls, and each action is printed once, when its decision is in.
+    // Nothing older than what was listed (or, with --limit 0, than this command) is printed.
+    const floor = printed.size ? Math.max(...printed.values()) : startedAt;
+    let newest = Math.max(startedAt, floor);
+    while (!controller.signal.aborted) {
+      const from = new Date(newest - FOLLOW_OVERLAP_MS).toISOString();
+      let after: string | null = null;
+      for (let page = 0; page < 20 && !controller.signal.aborted; page++) {
+        const r: { actions: { nodes: ActionNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql.request(FOLLOW_ACTIONS, { filter: { ...filter, since: from }, first: 500, after });
+        for (const a of [...r.actions.nodes].reverse()) {
+          const t = Date.parse(a.requestedAt ?? '') || Date.now();
+          if (printed.has(a.id) || a.decision === null || t < floor) continue;
+          printed.set(a.id, t);
+          newest = Math.max(newest, t);
+          printRecord(ctx, fromAction(a));
+        }
+        if (!r.actions.pageInfo.hasNextPage) break;
+        after = r.actions.pageInfo.endCursor;
       }
-      printRecord(ctx, {
-        time: e.time,
-        actionId: e.actionId,
-        gatewayId: e.gatewayId,
-        agentId: e.agentId,
-        runId: e.runId,
-        decision: lower(e.decision),
-        enforced: e.enforced,
-        rule: e.decidingRule,
-        reason: e.reason,
-        actionType: action?.type ?? null,
-        resource: action?.resource ?? null,
-        method: action?.request.method ?? null,
-        url: action?.request.url ?? null,
+      for (const [id, t] of printed) if (t < newest - 2 * FOLLOW_OVERLAP_MS) printed.delete(id);
+      await new Promise<void>((res) => {
+        const timer = setTimeout(res, FOLLOW_POLL_MS);
+        controller.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          res();
+        }, { once: true });
       });
     }
     return ExitCode.Ok;

@@ -20,8 +20,9 @@ export function acquireLock(paths: StatePaths): () => void {
       try {
         if (owner > 0) process.kill(owner, 0);
         alive = owner > 0;
-      } catch {
-        alive = false;
+      } catch (e) {
+        // EPERM: the owner exists, as another user.
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
       }
       if (alive && owner !== process.pid) {
         throw new StackError(StackErrorCode.Locked, `another tf up or tf down (pid ${owner}) is working on ${paths.root}`, { hint: 'wait for it to finish' });

@@ -2,26 +2,20 @@ import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync, 
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import {
-  exportAudit,
-  parseCsvLine,
-  parseTrustedKeys,
-  replayReadModels,
-  verifyChain,
-  verifyExport,
-  type ExportRecord,
-  type TrustedKey,
-} from '@tameflare/audit';
+import type { ExportRecord, TrustedKey } from '@tameflare/audit';
 import { isTameFlareError, isValidName } from '@tameflare/contracts';
 import { flag, intOpt, stringOpt } from '../args.ts';
 import type { CommandContext } from '../context.ts';
 import { CliError, ExitCode, usageError } from '../errors.ts';
-import { openAuditStore, stackChainKey } from '../operator/audit-store.ts';
 import { timeRange } from '../operator/time-range.ts';
 import { formatMs } from '../output.ts';
 import { defineCommand, type CommandSpec, type ParsedArgs } from '../registry.ts';
 
 const DECISIONS = ['allow', 'deny', 'require_approval'] as const;
+
+/** The audit library and the direct database access: loaded only by export, verify and replay. */
+const auditLib = () => import('@tameflare/audit');
+const auditStore = () => import('../operator/audit-store.ts');
 
 /** One decision as `tf audit tail` prints it (and, with --json, one JSON line). */
 interface TailRecord {
@@ -196,7 +190,7 @@ async function writeAll(dest: Writable, chunk: string): Promise<void> {
 }
 
 /** The summary in an export's last line (the end record), for the message. */
-function endRecordOf(format: 'jsonl' | 'csv', line: string): Extract<ExportRecord, { record: 'end' }> | null {
+function endRecordOf(format: 'jsonl' | 'csv', line: string, parseCsvLine: (line: string) => string[]): Extract<ExportRecord, { record: 'end' }> | null {
   try {
     const rec = format === 'jsonl' ? JSON.parse(line) : JSON.parse(parseCsvLine(line.replace(/\r?\n$/, '')).at(-1)!);
     return (rec as { record?: string }).record === 'end' ? (rec as Extract<ExportRecord, { record: 'end' }>) : null;
@@ -230,7 +224,8 @@ With --out the file appears only when complete.`,
     const { since, until } = timeRange(stringOpt(args, 'since'), stringOpt(args, 'until'));
     const outFile = stringOpt(args, 'out');
     const target = outFile === undefined ? null : resolve(ctx.cwd, outFile);
-    const audit = await openAuditStore(ctx.env, ctx.stateDir);
+    const { exportAudit, parseCsvLine } = await auditLib();
+    const audit = await (await auditStore()).openAuditStore(ctx.env, ctx.stateDir);
     ctx.onCleanup(() => audit.close());
     const partial = target === null ? null : `${target}.partial-${process.pid}`;
     const dest: Writable = partial === null ? ctx.out.stdout : createWriteStream(partial, { mode: 0o600 });
@@ -252,7 +247,7 @@ With --out the file appears only when complete.`,
       if (isTameFlareError(err, 'TF_ERR_AUDIT_INVALID_EXPORT')) throw new CliError(err.code, err.message, { cause: err, hint: 'see tf audit export --help' });
       throw err;
     }
-    const end = endRecordOf(format, last);
+    const end = endRecordOf(format, last, parseCsvLine);
     const where = target === null ? 'standard output' : outFile!;
     ctx.out.note(
       `Exported ${end ? `${end.events} events and ${end.signatures} signed checkpoints (positions up to ${end.lastPosition})` : 'the audit log'} from ${audit.database} to ${where}.` +
@@ -263,7 +258,8 @@ With --out the file appears only when complete.`,
 });
 
 /** Keys from `--public-key FILE` (PEM or base64), else the stack's own chain key. */
-function trustedKeysOf(ctx: CommandContext, args: ParsedArgs, stackKey: TrustedKey | null): TrustedKey[] {
+async function trustedKeysOf(ctx: CommandContext, args: ParsedArgs, stackKey: TrustedKey | null): Promise<TrustedKey[]> {
+  const { parseTrustedKeys } = await auditLib();
   const raw = args.values['public-key'];
   const files = Array.isArray(raw) ? (raw as string[]) : [];
   if (!files.length) return stackKey ? [stackKey] : [];
@@ -315,7 +311,8 @@ Signatures are checked with --public-key (PEM or base64), else the stack's own c
       } catch (cause) {
         throw new CliError('TF_ERR_CLI_USAGE', `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message}`, { cause, hint: 'give a file written by tf audit export' });
       }
-      const keys = trustedKeysOf(ctx, args, args.values['public-key'] === undefined ? stackChainKey(ctx.env, ctx.stateDir) : null);
+      const { verifyExport } = await auditLib();
+      const keys = await trustedKeysOf(ctx, args, args.values['public-key'] === undefined ? await (await auditStore()).stackChainKey(ctx.env, ctx.stateDir) : null);
       const report = await verifyExport(createReadStream(path), { trustedKeys: keys });
       ctx.out.result({ file, ...report }, () => {
         if (!report.ok) return;
@@ -325,9 +322,10 @@ Signatures are checked with --public-key (PEM or base64), else the stack's own c
       if (!report.ok) tampered(report.problem!.kind, report.problem!.position, report.problem!.message, ` (line ${report.problem!.line} of ${file})`);
       return ExitCode.Ok;
     }
-    const audit = await openAuditStore(ctx.env, ctx.stateDir);
+    const { verifyChain } = await auditLib();
+    const audit = await (await auditStore()).openAuditStore(ctx.env, ctx.stateDir);
     ctx.onCleanup(() => audit.close());
-    const keys = trustedKeysOf(ctx, args, audit.stackKey);
+    const keys = await trustedKeysOf(ctx, args, audit.stackKey);
     const report = await verifyChain({ store: audit.store, db: audit.ops, trustedKeys: keys, onProgress: (n) => ctx.out.progress(`verified ${n} events...`) });
     ctx.out.endProgress();
     ctx.out.result({ database: audit.database, ...report }, () => {
@@ -358,7 +356,8 @@ projector continues from there. Prints progress as it goes. Works on the databas
   async run(ctx, args) {
     if (args.positionals.length) throw usageError(`unexpected argument ${JSON.stringify(args.positionals[0]!.slice(0, 60))}`, 'tf audit replay takes no arguments');
     const batchSize = intOpt(args, 'batch-size', 5000, { min: 1, max: 50_000 })!;
-    const audit = await openAuditStore(ctx.env, ctx.stateDir, { poolSize: 4, statementTimeoutMs: 600_000 });
+    const { replayReadModels } = await auditLib();
+    const audit = await (await auditStore()).openAuditStore(ctx.env, ctx.stateDir, { poolSize: 4, statementTimeoutMs: 600_000 });
     ctx.onCleanup(() => audit.close());
     const phases: { phase: string; events: number; elapsedMs: number }[] = [];
     let result;

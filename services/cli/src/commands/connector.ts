@@ -12,12 +12,18 @@ import {
   type CredentialInjection,
   type VaultSecretListReply,
 } from '@tameflare/contracts';
-import { CONNECTOR_KINDS, normalizeConnector, type ConnectorKind } from '@tameflare/connectors';
+import type { ConnectorKind } from '@tameflare/connectors';
 import { flag, stringOpt } from '../args.ts';
 import { CliError, ExitCode, usageError } from '../errors.ts';
 import { GATEWAY_OPTION, gatewayOf, requireGateway } from '../operator/gateway.ts';
 import { refusalsAreUserErrors } from '../operator/refusals.ts';
 import { defineCommand, type CommandSpec, type ParsedArgs } from '../registry.ts';
+
+/** The connector kinds, for help and messages (a unit test keeps it equal to the library's list). */
+export const KINDS = ['github', 'stripe', 'slack', 'openai', 'anthropic', 'mcp', 'http', 'webhook', 'custom'] as const;
+
+/** The connectors library: its generated route tables load only when a command needs them. */
+const connectorsLib = () => import('@tameflare/connectors');
 
 const INJECTION_FORMS = 'bearer, basic, basic:USER, header:NAME, header:NAME:PREFIX, query:NAME or none';
 
@@ -81,7 +87,7 @@ const add = defineCommand({
   summary: 'enable a connector on a gateway, with the secret it injects',
   usage: 'tf connector add KIND [--id ID] [--gateway G] [--secret NAME] [--injection RULE] [--domain HOST]... [--option KEY=VALUE]... [--json]',
   description: `
-KIND is one of ${CONNECTOR_KINDS.join(', ')}. The connector classifies requests to its
+KIND is one of ${KINDS.join(', ')}. The connector classifies requests to its
 domains into actions (github.repo.delete...) and, with --secret, injects that vault secret on
 allowed requests (the agent never holds it). Built-in kinds know their API domains and how their
 API takes a key; --domain replaces the domains (GitHub Enterprise, a proxy), --injection the rule
@@ -99,9 +105,9 @@ A request through a connector whose secret is not set gets 503 naming it until t
   examples: ['tf connector add github --secret github', 'tf connector add openai --secret openai-key', 'tf connector add http --id billing --domain billing.internal.example --secret billing --injection header:X-Api-Key'],
   async run(ctx, args) {
     const [kind, extra] = args.positionals;
-    if (kind === undefined) throw usageError('tf connector add needs the connector kind', `one of ${CONNECTOR_KINDS.join(', ')}`);
+    if (kind === undefined) throw usageError('tf connector add needs the connector kind', `one of ${KINDS.join(', ')}`);
     if (extra !== undefined) throw usageError(`unexpected argument ${JSON.stringify(extra.slice(0, 60))}`, 'give the domains with --domain HOST');
-    if (!(CONNECTOR_KINDS as readonly string[]).includes(kind)) throw usageError(`unknown connector kind ${JSON.stringify(kind.slice(0, 40))}`, `one of ${CONNECTOR_KINDS.join(', ')}`);
+    if (!(KINDS as readonly string[]).includes(kind)) throw usageError(`unknown connector kind ${JSON.stringify(kind.slice(0, 40))}`, `one of ${KINDS.join(', ')}`);
     const connectorId = stringOpt(args, 'id') ?? kind;
     if (!isValidName(connectorId)) throw usageError(`invalid connector id ${JSON.stringify(connectorId.slice(0, 60))}: ids are lowercase letters, digits, - and _`);
     const secretName = stringOpt(args, 'secret') ?? null;
@@ -114,6 +120,7 @@ A request through a connector whose secret is not set gets 503 naming it until t
 
     // Checked here as the ingress will read it, so a mistake is named before anything is sent.
     const base = { gatewayId, connectorId, kind: kind as ConnectorKind, secretName, domains, options };
+    const { normalizeConnector } = await connectorsLib();
     let normalized;
     try {
       normalized = normalizeConnector(injectionText === undefined ? base : { ...base, injection: parseInjection(injectionText) }, `connector ${connectorId}`);
@@ -172,6 +179,7 @@ const list = defineCommand({
     await watch.ready;
     const entries = [...watch.values.values()];
     await watch.stop();
+    const { normalizeConnector } = await connectorsLib();
     const connectors = entries
       .map((e) => {
         let domains = e.domains;

@@ -6,16 +6,7 @@ import {
   type PolicyHistoryReply,
   type PublishPolicyReply,
 } from '@tameflare/contracts';
-import {
-  checkBundle,
-  compileBundle,
-  formatIssue,
-  parsePolicyTests,
-  runPolicyTests,
-  type CompiledBundle,
-  type PolicyIssue,
-  type PolicyTestSuite,
-} from '@tameflare/policy-engine';
+import type { CompiledBundle, PolicyIssue, PolicyTestSuite } from '@tameflare/policy-engine';
 import { flag, intOpt, stringOpt } from '../args.ts';
 import type { CommandContext } from '../context.ts';
 import { CliError, ExitCode, usageError } from '../errors.ts';
@@ -33,6 +24,12 @@ const issuesOf = (err: unknown): PolicyIssue[] => {
   const list = Array.isArray(e.issues) ? e.issues : Array.isArray(e.details?.issues) ? e.details.issues : [];
   return list as PolicyIssue[];
 };
+
+/** The policy engine (CEL, YAML): loaded only by the commands that need it, so tf starts fast. */
+const engine = () => import('@tameflare/policy-engine');
+
+/** `file:line:col: message`, the form editors and CI logs understand (as the engine's formatIssue). */
+const formatIssue = (i: PolicyIssue) => `${i.file}:${i.line}:${i.col}: ${i.message}`;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -55,6 +52,7 @@ summary of the rules. Exit 1 when the file is invalid.`,
   examples: ['tf policy check policies/payments.yaml', 'tf policy check policy.yaml --json | jq .issues'],
   async run(ctx, args) {
     const { file, source } = readInputFile(args, ctx.cwd, { command: 'policy check', what: 'policy', maxBytes: MAX_POLICY_BYTES });
+    const { checkBundle } = await engine();
     const report = checkBundle(source, { fileName: file });
     ctx.out.result(report, () => {
       if (!report.ok) {
@@ -96,6 +94,7 @@ must not overwrite a change they have not seen). A local operator command (NATS 
     const gatewayId = gatewayOf(args);
     const expectedVersion = intOpt(args, 'expected-version', undefined, { min: 0 });
     const { file, source } = readInputFile(args, ctx.cwd, { command: 'policy apply', what: 'policy', maxBytes: MAX_POLICY_BYTES });
+    const { checkBundle } = await engine();
     const local = checkBundle(source, { fileName: file });
     if (!local.ok) invalid(ctx, file, local.issues, 'TF_ERR_POLICY_INVALID', 'nothing was published and the live policy is unchanged; fix the lines above');
     const { bus } = await ctx.admin();
@@ -126,7 +125,8 @@ must not overwrite a change they have not seen). A local operator command (NATS 
 });
 
 /** The bundle a test file names, compiled; its problems are reported against its own file. */
-function bundleUnderTest(ctx: CommandContext, testPath: string, suite: PolicyTestSuite, explicit: string | undefined): { file: string; bundle: CompiledBundle } {
+async function bundleUnderTest(ctx: CommandContext, testPath: string, suite: PolicyTestSuite, explicit: string | undefined): Promise<{ file: string; bundle: CompiledBundle }> {
+  const { compileBundle } = await engine();
   const target = explicit !== undefined ? resolve(ctx.cwd, explicit) : suite.policy !== null ? resolve(dirname(testPath), suite.policy) : null;
   if (target === null) throw usageError(`${suite.file} does not name the policy it tests`, 'add policy: ./your-policy.yaml at the top of the test file, or pass --policy FILE');
   const file = relative(ctx.cwd, target) || target;
@@ -162,6 +162,7 @@ case fails or either file is invalid (each problem as file:line:col). Format: do
   examples: ['tf policy test infra/policies/default.test.yaml'],
   async run(ctx, args) {
     const { file, path, source } = readInputFile(args, ctx.cwd, { command: 'policy test', what: 'test', maxBytes: MAX_POLICY_BYTES });
+    const { parsePolicyTests, runPolicyTests } = await engine();
     let suite: PolicyTestSuite;
     try {
       suite = parsePolicyTests(source, file);
@@ -172,7 +173,7 @@ case fails or either file is invalid (each problem as file:line:col). Format: do
       else for (const i of issues) ctx.out.note(formatIssue(i));
       throw new CliError('TF_ERR_POLICY_TESTS_INVALID', `${file} is not a valid test file: ${plural(issues.length, 'problem')}`, { hint: 'fix the lines above; the format is in docs/policy.md (Test files)' });
     }
-    const { file: policyFile, bundle } = bundleUnderTest(ctx, path, suite, stringOpt(args, 'policy'));
+    const { file: policyFile, bundle } = await bundleUnderTest(ctx, path, suite, stringOpt(args, 'policy'));
     const report = runPolicyTests(bundle, suite);
     ctx.out.result({ ...report, policyFile }, () => {
       const s = ctx.out.style;
@@ -272,6 +273,7 @@ the transitions (allow->deny...) and each action whose decision or deciding rule
     const maxChanges = intOpt(args, 'max-changes', 1000, { min: 0, max: 100_000 });
     const maxActions = intOpt(args, 'max-actions', undefined, { min: 1 });
     const { file, source } = readInputFile(args, ctx.cwd, { command: 'policy backtest', what: 'policy', maxBytes: MAX_POLICY_BYTES });
+    const { checkBundle } = await engine();
     const local = checkBundle(source, { fileName: file });
     if (!local.ok) invalid(ctx, file, local.issues, 'TF_ERR_POLICY_INVALID', 'fix the lines above; nothing was replayed');
     ctx.out.progress(`Replaying the decisions of gateway ${gatewayId} since ${since}...`);

@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { createAuditPool, loadTrustedKey, opsDb, PUBLIC_KEY_FILE, type OpsTables, type TrustedKey } from '@tameflare/audit';
-import { createPostgresEventStore, type PostgresEventStore } from '@tameflare/event-store';
-import { defaultDatabaseUrl, readStackFile, redactUrl, resolveStateDir, statePaths } from '@tameflare/stack';
+import type { OpsTables, TrustedKey } from '@tameflare/audit';
+import type { PostgresEventStore } from '@tameflare/event-store';
 import { CliError, ExitCode } from '../errors.ts';
 
 /** The event store and audit tables `tf audit export|verify|replay` work on directly. */
@@ -24,8 +23,9 @@ export interface AuditStore {
  * file, else the local default `tf up` uses. The stack file keeps the URL without its password,
  * so a password-protected database must come from `TF_DATABASE_URL`.
  */
-export function auditDatabaseUrl(env: Record<string, string | undefined>, stateDir: string | undefined): string {
+export async function auditDatabaseUrl(env: Record<string, string | undefined>, stateDir: string | undefined): Promise<string> {
   if (env.TF_DATABASE_URL) return env.TF_DATABASE_URL;
+  const { defaultDatabaseUrl, readStackFile, resolveStateDir, statePaths } = await import('@tameflare/stack');
   const info = readStackFile(statePaths(resolveStateDir(stateDir, env)));
   if (info && !info.database.includes('***')) return info.database;
   if (info) {
@@ -40,7 +40,10 @@ export function auditDatabaseUrl(env: Record<string, string | undefined>, stateD
  * created or migrated here.
  */
 export async function openAuditStore(env: Record<string, string | undefined>, stateDir: string | undefined, options: { poolSize?: number; statementTimeoutMs?: number } = {}): Promise<AuditStore> {
-  const url = auditDatabaseUrl(env, stateDir);
+  const url = await auditDatabaseUrl(env, stateDir);
+  const { createAuditPool, opsDb } = await import('@tameflare/audit');
+  const { createPostgresEventStore } = await import('@tameflare/event-store');
+  const { redactUrl } = await import('@tameflare/stack');
   const schema = env.TF_EVENT_STORE_SCHEMA || 'tf_events';
   const database = redactUrl(url);
   const store = createPostgresEventStore({ connectionString: url, schema, applicationName: 'tf-cli' });
@@ -68,11 +71,13 @@ export async function openAuditStore(env: Record<string, string | undefined>, st
       hint: 'start PostgreSQL, or set TF_DATABASE_URL to the stack database',
     });
   }
-  return { store, pool, ops: opsDb(pool), database, stackKey: stackChainKey(env, stateDir), close };
+  return { store, pool, ops: opsDb(pool), database, stackKey: await stackChainKey(env, stateDir), close };
 }
 
 /** The public key of the stack's chain signing key (the projector writes it), or null when there is none. */
-export function stackChainKey(env: Record<string, string | undefined>, stateDir: string | undefined): TrustedKey | null {
+export async function stackChainKey(env: Record<string, string | undefined>, stateDir: string | undefined): Promise<TrustedKey | null> {
+  const { loadTrustedKey, PUBLIC_KEY_FILE } = await import('@tameflare/audit');
+  const { resolveStateDir, statePaths } = await import('@tameflare/stack');
   const keyDir = statePaths(resolveStateDir(stateDir, env)).projectorDir;
   return existsSync(join(keyDir, PUBLIC_KEY_FILE)) ? loadTrustedKey(keyDir) : null;
 }

@@ -30,18 +30,23 @@ function chomp(b: Buffer): Buffer {
   return b;
 }
 
-async function readAll(stream: Readable, limit: number): Promise<Buffer> {
+/** Reads a stream keeping at most `keep` bytes (the rest is counted, not held). */
+async function readAll(stream: Readable, keep: number): Promise<{ bytes: Buffer; size: number }> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let kept = 0;
   for await (const c of stream) {
     const b = Buffer.isBuffer(c) ? c : Buffer.from(c as string);
     size += b.length;
-    // Keep a little more than the limit, so the size check reports "too large", not a cut value.
-    if (size <= limit + 2) chunks.push(b);
+    if (kept < keep) {
+      const part = Buffer.from(b.subarray(0, keep - kept));
+      chunks.push(part);
+      kept += part.length;
+    }
   }
-  const all = Buffer.concat(chunks);
+  const bytes = Buffer.concat(chunks);
   for (const c of chunks) c.fill(0);
-  return size > all.length ? Buffer.concat([all, Buffer.alloc(1)]) : all;
+  return { bytes, size };
 }
 
 /**
@@ -65,10 +70,17 @@ export async function readSecretValue(
 
   let secret: SecretValue;
   if (envVar !== undefined) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envVar)) throw usageError(`--from-env takes the NAME of an environment variable, not ${envVar.length > 40 ? 'a value' : JSON.stringify(envVar)}`, HOW);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envVar)) throw usageError('--from-env takes the NAME of an environment variable (letters, digits and _), not a value', HOW);
     const v = io.env[envVar];
-    if (v === undefined || v === '') throw usageError(`environment variable ${envVar} is ${v === undefined ? 'not set' : 'empty'}`, `export ${envVar}=... first (read -rs ${envVar} && export ${envVar} keeps it off the screen)`);
-    secret = { value: Buffer.from(v, 'utf8'), source: 'env', origin: `environment variable ${envVar}` };
+    // A name is repeated only when it looks like one: an unset "name" may be a pasted value.
+    const shown = /^[A-Z_][A-Z0-9_]{0,63}$/.test(envVar) ? envVar : null;
+    if (v === undefined || v === '') {
+      throw usageError(
+        shown ? `environment variable ${shown} is ${v === undefined ? 'not set' : 'empty'}` : `the environment variable named by --from-env is ${v === undefined ? 'not set' : 'empty'} (the name is not repeated in case it is a value)`,
+        `export ${shown ?? 'VAR'}=... first (read -rs ${shown ?? 'VAR'} && export ${shown ?? 'VAR'} keeps it off the screen)`,
+      );
+    }
+    secret = { value: Buffer.from(v, 'utf8'), source: 'env', origin: `environment variable ${shown ?? '(from --from-env)'}` };
   } else if (file !== undefined) {
     const path = resolve(io.cwd, file);
     let st;
@@ -88,7 +100,13 @@ export async function readSecretValue(
     secret = { value: chomp(bytes), source: 'file', origin: `file ${file}` };
   } else {
     if (io.stdin.isTTY) throw usageError('--stdin reads a pipe, and standard input is a terminal', 'printf %s "$KEY" | tf secret set NAME --stdin, or read -rs KEY && export KEY && tf secret set NAME --from-env KEY');
-    secret = { value: chomp(await readAll(io.stdin, MAX_SECRET_BYTES)), source: 'stdin', origin: 'standard input' };
+    // Two bytes over the limit leave room for a line end; anything longer is refused unread.
+    const { bytes, size } = await readAll(io.stdin, MAX_SECRET_BYTES + 2);
+    if (size > MAX_SECRET_BYTES + 2) {
+      bytes.fill(0);
+      throw usageError(`the value from standard input is ${size} bytes; a secret is at most ${MAX_SECRET_BYTES}`, 'a secret is 8 bytes to 16 KiB of text on one line');
+    }
+    secret = { value: chomp(bytes), source: 'stdin', origin: 'standard input' };
   }
   try {
     validateSecretValue(secret.value, `the value from ${secret.origin}`);

@@ -1,5 +1,14 @@
-import { parseDuration } from '@tameflare/policy-engine';
 import { usageError } from '../errors.ts';
+
+const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** `30s`, `5m`, `1h30m`, `7d` in milliseconds (the policy language's form), or null. */
+function parseDuration(text: string): number | null {
+  const m = DURATION.exec(text);
+  if (!m || text === '') return null;
+  const [, d, h, min, sec] = m;
+  return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Number(sec ?? 0) * 1000;
+}
 
 /**
  * A point in time given as a duration before now (`30m`, `7d`, `1h30m`) or as an ISO 8601

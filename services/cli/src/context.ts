@@ -1,5 +1,6 @@
+import { hostname, userInfo } from 'node:os';
 import type { Bus } from '@tameflare/messaging';
-import { connectAdmin, localActor, type StackInfo } from '@tameflare/stack/client';
+import type { StackInfo } from '@tameflare/stack/client';
 import { graphqlClient, type GraphqlClient } from './graphql.ts';
 import type { Output } from './output.ts';
 
@@ -24,6 +25,17 @@ export interface CommandContext {
   onCleanup(fn: () => Promise<void> | void): void;
 }
 
+/** `cli:<user>@<host>` */
+function localActor(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `cli:${user}@${hostname()}`;
+}
+
 export function createContext(o: { out: Output; env: Record<string, string | undefined>; cwd: string; stateDir: string | undefined; json: boolean }): CommandContext & { cleanup(): Promise<void> } {
   const cleanups: (() => Promise<void> | void)[] = [];
   let admin: Promise<{ bus: Bus; info: StackInfo }> | undefined;
@@ -34,10 +46,10 @@ export function createContext(o: { out: Output; env: Record<string, string | und
     cwd: o.cwd,
     stateDir,
     json: o.json,
-    actor: localActor('cli'),
+    actor: localActor(),
     admin() {
       if (!admin) {
-        admin = connectAdmin(stateDir, { name: `tf-cli-${process.pid}` });
+        admin = import('@tameflare/stack/client').then((stack) => stack.connectAdmin(stateDir, { name: `tf-cli-${process.pid}` }));
         cleanups.push(async () => {
           const a = await admin!.catch(() => null);
           await a?.bus.close().catch(() => undefined);

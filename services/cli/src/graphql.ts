@@ -1,9 +1,7 @@
-import { readAdminToken, runningStack } from '@tameflare/stack/client';
 import { CliError, ExitCode } from './errors.ts';
 
 /** A GraphQL client for the audit API, authenticated with an API token. */
 export interface GraphqlClient {
-  readonly url: string;
   /** Runs a query or mutation; GraphQL errors become a CliError (exit 1 for refusals, 2 for faults). */
   request<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
 }
@@ -14,12 +12,19 @@ export interface GraphqlClient {
  * (approve, deny) go through here, so the API records who did it with which role.
  */
 export function graphqlClient(options: { stateDir: string | undefined; env: Record<string, string | undefined> }): GraphqlClient {
-  const url = options.env.TF_GRAPHQL_URL || runningStack(options.stateDir).graphqlUrl;
-  const token = options.env.TF_API_TOKEN || readAdminToken(options.stateDir);
-  if (!token) throw new CliError('TF_ERR_CLI_NO_API_TOKEN', 'no API token for the audit API', { hint: 'set TF_API_TOKEN, or run tf up once to create the bootstrap admin token' });
+  let endpoint: Promise<{ url: string; token: string }> | undefined;
+  // Resolved on first use: the stack's address and token come from the state directory.
+  const resolve = async () => {
+    const stack = await import('@tameflare/stack/client');
+    const url = options.env.TF_GRAPHQL_URL || stack.runningStack(options.stateDir).graphqlUrl;
+    const token = options.env.TF_API_TOKEN || stack.readAdminToken(options.stateDir);
+    if (!token) throw new CliError('TF_ERR_CLI_NO_API_TOKEN', 'no API token for the audit API', { hint: 'set TF_API_TOKEN, or run tf up once to create the bootstrap admin token' });
+    return { url, token };
+  };
   return {
-    url,
     async request<T>(query: string, variables: Record<string, unknown> = {}) {
+      endpoint ??= resolve();
+      const { url, token } = await endpoint;
       let res: Response;
       try {
         res = await fetch(url, {

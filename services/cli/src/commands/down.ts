@@ -1,4 +1,3 @@
-import { stopStack } from '@tameflare/stack/client';
 import { intOpt } from '../args.ts';
 import { formatMs } from '../output.ts';
 import { defineCommand } from '../registry.ts';
@@ -16,6 +15,7 @@ directory, so the next tf up starts with the same history and secrets.`,
   examples: ['tf down'],
   async run(ctx, args) {
     const grace = intOpt(args, 'grace', 15, { min: 0, max: 600 })!;
+    const { stopStack } = await import('@tameflare/stack/client');
     const r = await stopStack({ ...(ctx.stateDir ? { stateDir: ctx.stateDir } : {}), graceMs: grace * 1000 });
     ctx.out.result({ ...r, durationMs: Math.round(r.durationMs) }, () => {
       const killed = r.processes.filter((p) => p.outcome === 'killed');

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Buckets, Commands, isValidName, type ConnectorEntry, type RunStartReply } from '@tameflare/contracts';
 import type { Bus } from '@tameflare/messaging';
-import { isOurProcess, statePaths, type StackInfo } from '@tameflare/stack/client';
+import type { StackInfo } from '@tameflare/stack/client';
 import { stringOpt, flag } from '../args.ts';
 import type { CommandContext } from '../context.ts';
 import { CliError, ExitCode, usageError } from '../errors.ts';
@@ -45,7 +45,7 @@ async function governedDomains(bus: Bus, gatewayId: string): Promise<string[]> {
 }
 
 /** The proxy of the first live ingress replica. */
-function pickProxy(info: StackInfo): string {
+function pickProxy(info: StackInfo, isOurProcess: (pid: number, marker: string) => boolean): string {
   for (const p of info.proxies) {
     const proc = info.processes.find((x) => x.instanceId === p.instanceId);
     if (proc && isOurProcess(proc.pid, proc.marker)) return p.url;
@@ -65,7 +65,8 @@ export async function runAgent(ctx: CommandContext, o: RunAgentOptions): Promise
   const relay = createSignalRelay(Boolean(process.stdin.isTTY));
   ctx.onCleanup(() => relay.dispose());
   const { bus, info } = await ctx.admin();
-  const proxyBase = pickProxy(info);
+  const { isOurProcess, statePaths } = await import('@tameflare/stack/client');
+  const proxyBase = pickProxy(info, isOurProcess);
   const started = Date.now();
   const run = await bus.request<RunStartReply>(Commands.runStart, {
     agentName: o.agentName,

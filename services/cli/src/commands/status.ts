@@ -1,5 +1,4 @@
 import { Buckets, type KillSwitchEntry } from '@tameflare/contracts';
-import { connectAdmin, stackStatus } from '@tameflare/stack/client';
 import { ExitCode } from '../errors.ts';
 import { defineCommand } from '../registry.ts';
 import { printStackInfo } from './up.ts';
@@ -7,6 +6,7 @@ import { printStackInfo } from './up.ts';
 /** Engaged kill switches, read from KV; null when NATS cannot be asked. */
 async function engagedSwitches(stateDir: string | undefined): Promise<KillSwitchEntry[] | null> {
   try {
+    const { connectAdmin } = await import('@tameflare/stack/client');
     const { bus } = await connectAdmin(stateDir);
     try {
       const watch = await bus.watchKv<KillSwitchEntry>(Buckets.killSwitch);
@@ -32,6 +32,7 @@ running but something is down or not ready.`,
   json: true,
   examples: ['tf status', 'tf status --json | jq .processes'],
   async run(ctx) {
+    const { stackStatus } = await import('@tameflare/stack/client');
     const status = await stackStatus(ctx.stateDir ? { stateDir: ctx.stateDir } : {});
     if (!status.started) {
       ctx.out.result({ ...status, killSwitches: [] }, () => ctx.out.line(`The stack is not running (state directory ${status.stateDir}). Start it with tf up.`));

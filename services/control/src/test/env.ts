@@ -63,12 +63,17 @@ export async function fakeIngress(env: ControlTestEnv, ingressId: string, option
   const timer = setInterval(() => void beat().catch(() => undefined), 500);
   const known = new Map<string, KillSwitchEntry>();
   const acks: KillSwitchAck[] = [];
+  const delayed = new Set<NodeJS.Timeout>();
   const ack = (a: KillSwitchAck) => {
     acks.push(a);
     if (options.silent) return;
     const send = () => bus.publish(ControlSubjects.killSwitchAck, a);
-    if (options.ackDelayMs) setTimeout(send, options.ackDelayMs);
-    else send();
+    if (!options.ackDelayMs) return send();
+    const t = setTimeout(() => {
+      delayed.delete(t);
+      send();
+    }, options.ackDelayMs);
+    delayed.add(t);
   };
   let loaded = false;
   const watch: KvWatch<KillSwitchEntry> = await bus.watchKv<KillSwitchEntry>(Buckets.killSwitch, {
@@ -91,6 +96,7 @@ export async function fakeIngress(env: ControlTestEnv, ingressId: string, option
     engaged: () => [...known.values()],
     async stop() {
       clearInterval(timer);
+      for (const t of delayed) clearTimeout(t);
       await watch.stop();
       await (await bus.kv(Buckets.instances)).delete(ingressId).catch(() => undefined);
     },

@@ -92,7 +92,8 @@ domains into actions (github.repo.delete...) and, with --secret, injects that va
 allowed requests (the agent never holds it). Built-in kinds know their API domains and how their
 API takes a key; --domain replaces the domains (GitHub Enterprise, a proxy), --injection the rule
 (${INJECTION_FORMS}). Adding an existing id reconfigures it.
-A request through a connector whose secret is not set gets 503 naming it until tf secret set NAME.`,
+A request through a connector whose secret is not set gets 503 (nothing is forwarded) until
+tf secret set NAME.`,
   options: {
     id: { type: 'string', valueName: 'ID', description: 'the connector id (default: the kind)' },
     gateway: GATEWAY_OPTION,

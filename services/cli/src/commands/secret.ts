@@ -132,11 +132,11 @@ const list = defineCommand({
 
 const revoke = defineCommand({
   name: 'secret revoke',
-  summary: 'stop releasing a secret: requests that need it get 503 naming it',
+  summary: 'stop releasing a secret: requests that need it get 503 and are not forwarded',
   usage: 'tf secret revoke NAME [--gateway G] [--json]',
   description: `
 No version of the secret is released any more, from the next request on, on every replica;
-requests through a connector that injects it are answered 503 naming the secret. The versions
+requests through a connector that injects it are answered 503 and not forwarded. The versions
 stay encrypted at rest for the record. tf secret set NAME stores a new value again.`,
   options: { gateway: GATEWAY_OPTION },
   json: true,

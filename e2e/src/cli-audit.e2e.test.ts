@@ -141,6 +141,7 @@ describe('tf approvals', () => {
     const res = await held;
     expect(res.status).toBe(403);
     expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.parse(res.body.toString('utf8'))).toMatchObject({ status: 403, reason: 'not today' });
 
     expect(failure(await tf(['approvals', 'approve', 'abc'], as('alice'))).reason).toBe('tf: "abc" is not an approval id');
     expect(failure(await tf(['approvals', 'approve'], as('alice'))).hint).toContain('tf approvals list');

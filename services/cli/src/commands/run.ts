@@ -24,6 +24,8 @@ export interface RunAgentOptions {
   summary?: boolean;
   /** Extra environment for the agent. */
   env?: Record<string, string>;
+  /** Linux: the agent runs in a network namespace that reaches only the gateway (src/strict). */
+  strict?: boolean;
 }
 
 /** Every host a gateway's connectors serve (their configured or built-in domains). */
@@ -62,6 +64,9 @@ function pickProxy(info: StackInfo, isOurProcess: (pid: number, marker: string) 
 export async function runAgent(ctx: CommandContext, o: RunAgentOptions): Promise<{ exitCode: number; summary: RunSummary }> {
   // Checked first: a command that does not exist starts nothing (exit 127, as a shell).
   const file = resolveCommand(o.command, { ...ctx.env, ...o.env }, ctx.cwd);
+  // --strict: refused before anything is registered when this system cannot do it.
+  const strict = o.strict ? await import('../strict/index.ts') : undefined;
+  const strictTools = strict?.checkStrictSupport(ctx.env);
   const relay = createSignalRelay(Boolean(process.stdin.isTTY));
   ctx.onCleanup(() => relay.dispose());
   const { bus, info } = await ctx.admin();
@@ -114,9 +119,11 @@ export async function runAgent(ctx: CommandContext, o: RunAgentOptions): Promise
 
   // A signal while the run was being set up: the agent is not started at all.
   const early = relay.early[0];
+  const launch = strict && strictTools && !early ? await strict.startStrict({ runDir, proxyUrl: proxyBase, tools: strictTools, file, argv0: o.command, args: o.args, env }) : undefined;
+  if (launch) ctx.onCleanup(() => launch.close());
   const exit: AgentExit = early
     ? { exitCode: null, signal: early, tfExitCode: signalExitCode(early) }
-    : await spawnAgent({ file, argv0: o.command, args: o.args, env, cwd: ctx.cwd, relay });
+    : await spawnAgent({ ...(launch ? { file: launch.file, argv0: launch.argv0, args: launch.args, env: launch.env } : { file, argv0: o.command, args: o.args, env }), cwd: ctx.cwd, relay });
   const durationMs = Date.now() - started;
   await actions.settle(1500);
   await endRun(exit.exitCode, exit.signal);
@@ -131,7 +138,7 @@ export async function runAgent(ctx: CommandContext, o: RunAgentOptions): Promise
 export default defineCommand({
   name: 'run',
   summary: 'run an agent with every outbound HTTP(S) request governed by the gateway',
-  usage: 'tf run [--gateway G] [--quiet] -- NAME CMD [ARGS...]    or    tf run --name NAME -- CMD [ARGS...]',
+  usage: 'tf run [--gateway G] [--quiet] [--strict] -- NAME CMD [ARGS...]    or    tf run --name NAME -- CMD [ARGS...]',
   passThrough: true,
   description: `
 Registers an agent run (its token is recorded only as a hash) and starts CMD with HTTP_PROXY,
@@ -150,6 +157,7 @@ NAME (or after -- with --name) to the agent.`,
     name: { type: 'string', valueName: 'NAME', description: 'the agent name (instead of the first argument)' },
     gateway: { type: 'string', valueName: 'G', description: 'the gateway whose policy governs the run (default "default")' },
     quiet: { type: 'boolean', short: 'q', description: 'no summary at the end' },
+    strict: { type: 'boolean', description: 'Linux: run the agent in a network namespace whose only reachable address is the gateway, so a client that ignores the proxy variables fails (needs root or user namespaces; docs/security.md)' },
   },
   json: true,
   examples: ['tf run -- my-agent python agent.py', 'tf run --name support-bot --gateway staging -- node bot.js --verbose', 'echo "question" | tf run -- my-agent ./agent.sh'],
@@ -162,7 +170,7 @@ NAME (or after -- with --name) to the agent.`,
     if (!command) throw usageError(`no command to run for agent "${agentName}"`, `tf run -- ${/\s/.test(agentName) ? JSON.stringify(agentName) : agentName} python agent.py`);
     const gatewayId = stringOpt(args, 'gateway') ?? 'default';
     if (!isValidName(gatewayId)) throw usageError(`invalid gateway id ${JSON.stringify(gatewayId)}`, 'gateway ids are lowercase letters, digits, - and _');
-    const r = await runAgent(ctx, { agentName, command, args: positionals, gatewayId, summary: !flag(args, 'quiet') });
+    const r = await runAgent(ctx, { agentName, command, args: positionals, gatewayId, summary: !flag(args, 'quiet'), strict: flag(args, 'strict') });
     return r.exitCode;
   },
 });

@@ -125,7 +125,7 @@ describe.each(CLIENTS)('$name through tf run', (c) => {
 
     // Two actions, not more: no SDK retried the deny.
     const summary = runSummaryOf(r);
-    expect(summary.actions).toMatchObject({ total: 2, allowed: 1, denied: 1 });
+    expect(summary.actions, JSON.stringify(summary)).toMatchObject({ total: 2, allowed: 1, denied: 1 });
     const audited = await auditedActions(stack, summary.runId, 2);
     expect(audited).toMatchObject([
       { type: c.allowed.type, decided: { decision: 'ALLOW' }, credential: { secretName: `${c.provider}-token` }, completion: { outcome: 'COMPLETED', status: 200 } },

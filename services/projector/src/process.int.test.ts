@@ -70,20 +70,26 @@ describe('the projector process', () => {
     return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean; detail?: string }> } };
   };
 
-  async function head(s: PostgresEventStore): Promise<string | null> {
-    let after: string | null = null;
-    for (;;) {
-      const page = await s.readAll({ after, limit: 10_000 });
-      if (page.length === 0) return after;
-      after = page[page.length - 1]!.checkpoint;
-    }
-  }
-
+  let recorded = 0;
+  /** Every recorded event readable (the snapshot barrier is cluster-wide), and both processors past the last one. */
   async function caughtUp(s: PostgresEventStore = store) {
-    const target = await head(s);
-    // PostgreSQL checkpoints are zero-padded, so string order is log order.
-    const reached = async (id: string) => ((await s.processors.loadCheckpoint(id)) ?? '') >= (target ?? '');
-    await waitFor(async () => (await reached(ProcessorIds.readModels)) && (await reached(ProcessorIds.chain)), { timeoutMs: 60_000, what: 'both processors at the head of the store' });
+    await waitFor(
+      async () => {
+        let after: string | null = null;
+        let readable = 0;
+        for (;;) {
+          const page = await s.readAll({ after, limit: 10_000 });
+          if (page.length === 0) break;
+          readable += page.length;
+          after = page[page.length - 1]!.checkpoint;
+        }
+        if (readable < recorded || after === null) return false;
+        // PostgreSQL checkpoints are zero-padded, so string order is log order.
+        const reached = async (id: string) => ((await s.processors.loadCheckpoint(id)) ?? '') >= after!;
+        return (await reached(ProcessorIds.readModels)) && (await reached(ProcessorIds.chain));
+      },
+      { timeoutMs: 120_000, intervalMs: 100, what: 'both processors at the head of the store' },
+    );
   }
 
   async function expectExactProjection() {
@@ -101,7 +107,7 @@ describe('the projector process', () => {
     const f = createEventFactory({ seed });
     return (async () => {
       for (let i = 0; i < actions; i++) {
-        await store.appendIdempotent(f.action());
+        recorded += (await store.appendIdempotent(f.action())).appended;
         if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       }
     })();

@@ -49,7 +49,7 @@ describe('the audit chain against direct edits of the event store', () => {
       signing: { key, everyEvents: 20, everyMs: 3_600_000 },
       onApplied: (b) => (current = b.checkpoint),
     });
-    await caughtUp(env.store, () => current);
+    await caughtUp(env, () => current);
     ctl.abort();
     await sealing;
     history = await env.store.readAll({ after: null, limit: 10_000 });

@@ -98,7 +98,7 @@ describe('read-model projection on PostgreSQL', () => {
     await Promise.all([1, 2, 3, 4].map(async (seed) => {
       for (const events of writerHistory(seed, 60)) await env.record(events);
     }));
-    await caughtUp(env.store, () => current);
+    await caughtUp(env, () => current);
     const history = await readHistory(env);
     expect(applied).toBe(history.length);
 
@@ -179,7 +179,7 @@ describe('read-model projection on PostgreSQL', () => {
       start();
     }
     await writers;
-    await caughtUp(env.store, () => current);
+    await caughtUp(env, () => current);
     await rebuildReadModels({ pool: env.pool, store: env.store, batchSize: 500 });
     const live = await dumpReadModels(env.pool, READ_MODEL_SCHEMA);
     const rebuilt = await dumpReadModels(env.pool, REBUILD_SCHEMA);
@@ -197,7 +197,7 @@ describe('read-model projection on PostgreSQL', () => {
     expect(phases.at(-1)).toBe('done');
     expect(Number(result.generation)).toBeGreaterThan(1);
     await writers;
-    await caughtUp(env.store, () => current);
+    await caughtUp(env, () => current);
     const after = await dumpReadModels(env.pool, READ_MODEL_SCHEMA);
     expect(after.actions!.rows).toBeGreaterThan(before.actions!.rows);
     await rebuildReadModels({ pool: env.pool, store: env.store });

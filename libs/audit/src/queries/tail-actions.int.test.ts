@@ -24,7 +24,7 @@ describe('tailActions', () => {
     const now = Date.now();
     const f = createEventFactory({ seed: 1, start: new Date(now - 60_000) });
     await env.record(f.action({ agentId: 'agent-old' }));
-    await caughtUp(env.store, () => current);
+    await caughtUp(env, () => current);
     const stop = new AbortController();
     const seen: ActionRow[] = [];
     const tail = (async () => {

@@ -15,6 +15,8 @@ export interface AuditTestEnv {
   ops: Kysely<OpsTables>;
   /** Appends each action's (or any) events idempotently, as the recorder does. */
   record(events: TameFlareEvent[]): Promise<void>;
+  /** How many events `record` stored so far. */
+  readonly recorded: number;
   dispose(): Promise<void>;
 }
 
@@ -26,14 +28,18 @@ export async function createAuditTestEnv(prefix: string): Promise<AuditTestEnv> 
   const k = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   await migrateReadModels(k);
   await migrateOps(k);
+  let recorded = 0;
   return {
+    get recorded() {
+      return recorded;
+    },
     database,
     store,
     pool,
     db: readModelDb(pool),
     ops: opsDb(pool),
     record: async (events) => {
-      await store.appendIdempotent(events);
+      recorded += (await store.appendIdempotent(events)).appended;
     },
     dispose: async () => {
       await store.close();
@@ -44,30 +50,25 @@ export async function createAuditTestEnv(prefix: string): Promise<AuditTestEnv> 
 }
 
 /**
- * Waits until `current()` equals the store's last checkpoint. Generous: the store's snapshot
- * barrier is cluster-wide, so a long transaction anywhere on the server delays every subscriber.
+ * Waits until every event `record` stored is readable and `current()` (a processor's checkpoint)
+ * has reached the last one. Generous: the store's snapshot barrier is cluster-wide, so a long
+ * transaction anywhere on the server (another test suite) hides new events for a while.
  */
-export async function caughtUp(store: PostgresEventStore, current: () => string | null, timeoutMs = 60_000): Promise<string | null> {
+export async function caughtUp(env: Pick<AuditTestEnv, 'store' | 'recorded'>, current: () => string | null, timeoutMs = 120_000): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
-  const readHead = async () => {
-    let after: string | null = null;
-    for (;;) {
-      const page = await store.readAll({ after, limit: 10_000 });
-      if (page.length === 0) return after;
-      after = page[page.length - 1]!.checkpoint;
-    }
-  };
-  // Checkpoints are zero-padded, so string order is log order. The head is read twice: the
-  // snapshot barrier may hide the newest committed events for a moment.
-  let stable = 0;
-  let last: string | null = null;
   for (;;) {
-    const head = await readHead();
+    let head: string | null = null;
+    let readable = 0;
+    for (;;) {
+      const page = await env.store.readAll({ after: head, limit: 10_000 });
+      if (page.length === 0) break;
+      readable += page.length;
+      head = page[page.length - 1]!.checkpoint;
+    }
     const at = current();
-    stable = head === last && (at ?? '') >= (head ?? '') ? stable + 1 : 0;
-    last = head;
-    if (stable >= 2) return head;
-    if (Date.now() > deadline) throw new Error(`projection did not catch up to ${head} (at ${at})`);
+    // Checkpoints are zero-padded, so string order is log order.
+    if (readable >= env.recorded && head !== null && (at ?? '') >= head) return head;
+    if (Date.now() > deadline) throw new Error(`not caught up: ${readable}/${env.recorded} events readable, head ${head}, processor at ${at}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

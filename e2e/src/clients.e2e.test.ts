@@ -27,6 +27,8 @@ const PYTHON = '/usr/bin/python3';
 const CLIENTS: ClientCase[] = [
   { name: 'curl', command: ['sh', AGENTS.githubCurl], checksEnvironment: false, seesHeaders: false },
   { name: 'python-requests', command: [PYTHON, AGENTS.githubPython, 'requests'], checksEnvironment: true, seesHeaders: true },
+  // aiohttp ignores proxy variables by default: governed only through tf run's sitecustomize shim.
+  { name: 'python-aiohttp', command: [PYTHON, AGENTS.githubPython, 'aiohttp'], checksEnvironment: true, seesHeaders: true },
   { name: 'node24-fetch', command: [process.execPath, AGENTS.githubFetch], checksEnvironment: true, seesHeaders: true },
   { name: 'node20-fetch', command: [NODE_20, AGENTS.githubFetch], checksEnvironment: true, seesHeaders: true },
   { name: 'octokit', command: [process.execPath, AGENTS.githubOctokit], checksEnvironment: true, seesHeaders: true },
@@ -51,7 +53,7 @@ describe.each(CLIENTS)('$name through tf run', (c) => {
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const lines = parseAgentLines(r.stdout);
 
-    expect(lines.read!.status).toBe(200);
+    expect(lines.read!.status, JSON.stringify(lines.read!.body)).toBe(200);
     expect(lines.read!.body).toMatchObject({ full_name: 'acme/widgets' });
     const reached = github.requests.slice(before);
     expect(reached.map((q) => `${q.method} ${q.url}`)).toEqual(['GET /repos/acme/widgets']);

@@ -36,7 +36,8 @@ it('reaches both replicas, cuts the open stream, refuses new requests, and relea
   // A second client, on the other replica, with a run of its own.
   const other = await stack.startRun('other-agent');
   const viaReplica2 = () => sendWith('curl', { proxyUrl: other.proxyUrl(1), caPem: stack.caPem }, { method: 'GET', url: 'https://api.openai.com/v1/models' });
-  expect((await viaReplica2()).status).toBe(200);
+  const before = await viaReplica2();
+  expect(before.status, before.body.toString()).toBe(200);
 
   const kill = await stack.tf(['kill', '--all', '--json', '--reason', 'e2e: runaway agent']);
   expect(kill.code, kill.stderr).toBe(0);

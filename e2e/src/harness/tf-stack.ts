@@ -7,7 +7,7 @@
  * their credentials stored in the vault. Tests then drive the real `tf` CLI against it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Commands, type PublishPolicyReply, type RunStartReply } from '@tameflare/contracts';
@@ -70,6 +70,8 @@ export async function startTfStack(options: TfStackOptions = {}): Promise<TfStac
   const cleanup = async () => {
     await bus?.close().catch(() => undefined);
     if (started) await stopStack({ stateDir, graceMs: 5000 }).catch(() => undefined);
+    // TF_E2E_KEEP_LOGS=<dir>: keep every process's log of this stack for a post-mortem.
+    if (process.env.TF_E2E_KEEP_LOGS) cpSync(join(stateDir, 'logs'), join(process.env.TF_E2E_KEEP_LOGS, `${Date.now()}-${randomBytes(3).toString('hex')}`), { recursive: true });
     await fakes.close();
     await db.drop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

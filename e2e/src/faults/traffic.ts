@@ -44,6 +44,7 @@ export function startTraffic(o: { proxyUrls: string[]; caPem: string; workers: n
   const attempts: Attempt[] = [];
   let logical = 0;
   let stopped = false;
+  let closing: Promise<void> | undefined;
 
   const once = async (kind: AttemptKind, n: number, replica: number, id: string, phase: string): Promise<Attempt> => {
     const { method, url } = urlFor(kind, n, id);
@@ -91,10 +92,10 @@ export function startTraffic(o: { proxyUrls: string[]; caPem: string; workers: n
       for (let r = 0; r < o.proxyUrls.length; r++) for (const kind of ['read', 'delete'] as const) out.push(...(await send(phase, kind, r)));
       return out;
     },
-    async stop() {
+    stop() {
       stopped = true;
-      await Promise.all(workers);
-      await Promise.all(agents.map((a) => a.close()));
+      closing ??= Promise.all(workers).then(() => Promise.all(agents.map((a) => a.close()))).then(() => undefined);
+      return closing;
     },
   };
 }

@@ -430,6 +430,32 @@ describe('the GraphQL audit API over HTTP', () => {
       expect(data.data.decisions).toEqual({ actionId: (allow.data as { actionId: string }).actionId, decision: 'ALLOW', agentId: 'agent-live', matchedRules: ['rule-allow', 'rule-audit'], policyVersion: 3 });
     });
 
+    it('streams kill-switch changes and per-replica acknowledgements over SSE', async () => {
+      const ctl = new AbortController();
+      const res = await fetch(`${h.api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${h.tokens.viewer}` },
+        body: JSON.stringify({ query: 'subscription { killSwitchEvents { type killSwitchId scope { key } ingressId latencyMs } }' }),
+        signal: ctl.signal,
+      });
+      const reader = res.body!.getReader();
+      const killSwitchId = uuidv7();
+      const ack = f.event('KillSwitchAcknowledged', { killSwitchId, scope: { kind: 'all' }, state: 'engaged', ingressId: 'ingress-7', latencyMs: 12.5, cutConnections: 3 });
+      const publishing = setInterval(() => h.bus.publish(subjectOf(ack), ack), 50);
+      let text = '';
+      try {
+        while (!/event: next\ndata: .*\n\n/.test(text)) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
+        }
+      } finally {
+        clearInterval(publishing);
+        ctl.abort();
+      }
+      expect(JSON.parse(/event: next\ndata: (.*)\n/.exec(text)![1]!).data.killSwitchEvents).toEqual({ type: 'ACKNOWLEDGED', killSwitchId, scope: { key: 'all' }, ingressId: 'ingress-7', latencyMs: 12.5 });
+    });
+
     it('streams approval events over WebSocket, and refuses a socket without a token', async () => {
       const wsUrl = h.api.url.replace('http', 'ws') + '/graphql';
       const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${h.tokens.viewer}` }, retryAttempts: 0 });

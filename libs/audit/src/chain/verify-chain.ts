@@ -231,6 +231,11 @@ export async function verifyChain(options: VerifyChainOptions): Promise<VerifyRe
         };
       }
     }
-    return { kind: 'deleted', position: row.position, eventId: row.event_id, message: `event ${row.event_id} sealed at position ${row.position} is missing from the store` };
+    return {
+      kind: 'deleted',
+      position: row.position,
+      eventId: row.event_id,
+      message: `event ${row.event_id} sealed at position ${row.position} is missing from the store (not within the next ${window} positions either)`,
+    };
   }
 }

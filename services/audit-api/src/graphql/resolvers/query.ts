@@ -32,8 +32,8 @@ function uuidArg(name: string, v: string): string {
   return v;
 }
 
-/** The most actions one backtest may replay, and how many changes it lists by default. */
-export const BACKTEST_LIMITS = { maxActions: 1_000_000, defaultActions: 100_000, defaultChanges: 500, maxChanges: 10_000, maxSourceBytes: 4 * 1024 * 1024 };
+/** How many actions a backtest replays and changes it lists unless told otherwise, and the caps. */
+export const BACKTEST_LIMITS = { defaultActions: 100_000, defaultChanges: 500, maxChanges: 10_000, maxSourceBytes: 4 * 1024 * 1024 };
 
 type Args = Record<string, any>;
 

@@ -1,5 +1,4 @@
-import { EventSubjects, type TameFlareEvent } from '@tameflare/contracts';
-import { isValidName } from '@tameflare/contracts';
+import { EventSubjects, isValidName, type TameFlareEvent } from '@tameflare/contracts';
 import { GraphQLError } from '../graphql-runtime.ts';
 import type { AuditContext } from '../context.ts';
 import { natsEvents } from '../../subscriptions/nats-events.ts';

@@ -57,11 +57,22 @@ if (values.dns) {
   }
 }
 if (values.proxy) {
-  try {
-    const r = await fetch(values.proxy, { signal: AbortSignal.timeout(15_000) });
-    say({ attempt: 'proxy', url: values.proxy, ok: true, status: r.status, gateway: r.headers.get('x-tameflare-ingress'), body: (await r.text()).slice(0, 300) });
-  } catch (err) {
-    say({ attempt: 'proxy', url: values.proxy, ok: false, code: String((err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message) });
+  // As the SDKs do: a 503 (the gateway failing closed, e.g. on a loaded machine) is retried.
+  const failures: string[] = [];
+  for (let tries = 1; ; tries++) {
+    try {
+      const r = await fetch(values.proxy, { signal: AbortSignal.timeout(15_000) });
+      const body = (await r.text()).slice(0, 300);
+      if (r.status === 503 && tries < 5) {
+        failures.push(body);
+        await new Promise((res) => setTimeout(res, 500));
+        continue;
+      }
+      say({ attempt: 'proxy', url: values.proxy, ok: true, status: r.status, tries, failures, body });
+    } catch (err) {
+      say({ attempt: 'proxy', url: values.proxy, ok: false, tries, code: String((err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message) });
+    }
+    break;
   }
 }
 process.exit(Number(values.exit ?? 0));

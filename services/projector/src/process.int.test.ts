@@ -107,7 +107,8 @@ describe('the projector process', () => {
     const f = createEventFactory({ seed });
     return (async () => {
       for (let i = 0; i < actions; i++) {
-        recorded += (await store.appendIdempotent(f.action())).appended;
+        const { appended } = await store.appendIdempotent(f.action());
+        recorded += appended;
         if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       }
     })();

@@ -39,7 +39,9 @@ export async function createAuditTestEnv(prefix: string): Promise<AuditTestEnv> 
     db: readModelDb(pool),
     ops: opsDb(pool),
     record: async (events) => {
-      recorded += (await store.appendIdempotent(events)).appended;
+      // Await first: `recorded += await ...` would read `recorded` before the await and lose concurrent writers' counts.
+      const { appended } = await store.appendIdempotent(events);
+      recorded += appended;
     },
     dispose: async () => {
       await store.close();

@@ -7,7 +7,7 @@
  * same command line, same environment, read from /proc before the process goes.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +141,9 @@ export async function startFaultStack(o: { replicas: number; log?: (line: string
     if (started) await stopStack({ stateDir, graceMs: 5000 }).catch(() => undefined);
     await fakes.close();
     await pg.dispose().catch(() => undefined);
+    // TF_E2E_KEEP_LOGS=<dir>: keep every process's log for a post-mortem, as the tf-stack harness does.
+    const logs = join(stateDir, 'logs');
+    if (process.env.TF_E2E_KEEP_LOGS && existsSync(logs)) cpSync(logs, join(process.env.TF_E2E_KEEP_LOGS, `faults-${Date.now()}`), { recursive: true });
     rmSync(dir, { recursive: true, force: true });
   };
 

@@ -157,7 +157,8 @@ export async function auditedActions(stack: TfStack, runId: string, expected: nu
     const data = await stack.graphql<{ actions: { nodes: AuditedAction[] } }>(query, { runId });
     const nodes = data.actions.nodes;
     if ((nodes.length >= expected && nodes.every((n) => n.completion)) || Date.now() > deadline) {
-      return [...nodes].sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+      // The API pages newest first by (requestedAt, action id); reversing it is oldest first, ties included.
+      return [...nodes].reverse();
     }
     await new Promise((r) => setTimeout(r, 200));
   }

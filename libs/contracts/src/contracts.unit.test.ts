@@ -95,4 +95,9 @@ describe('canonical JSON and ids', () => {
     expect(a < b).toBe(true);
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
+  it('keeps UUIDv7 ids strictly increasing within one millisecond and across a clock step back', () => {
+    const t = 1_800_000_000_000;
+    const ids = Array.from({ length: 5000 }, (_, i) => uuidv7(i === 4000 ? t - 5 : t));
+    for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!, `${ids[i - 1]} < ${ids[i]}`).toBe(true);
+  });
 });

@@ -28,7 +28,7 @@ export async function publishEvent(core: BusCore, event: TameFlareEvent): Promis
     const gatewayId = (event.data as { gatewayId?: unknown }).gatewayId;
     if (typeof gatewayId === 'string') h.set(Headers.gatewayId, gatewayId);
     injectTrace(span, h);
-    const ack = await core.js.publish(subject, data, { msgID: event.id, headers: h, timeout: core.options.ackTimeoutMs });
+    const ack = await publishWithAck(core, subject, data, event.id, h);
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
   } catch (err) {
     const inner = isTameFlareError(err) ? err : toMessagingError(err, 'publishEvent', subject);
@@ -40,6 +40,27 @@ export async function publishEvent(core: BusCore, event: TameFlareEvent): Promis
     throw e;
   } finally {
     span.end();
+  }
+}
+
+/** How many times an unreadable ack is retried before the publish counts as not acked. */
+const UNREADABLE_ACK_RETRIES = 2;
+
+/**
+ * `js.publish`, retried when the server's answer arrives but is not a readable ack (seen under
+ * load on nats-server 2.9 as an empty reply, which nats.js fails to parse as JSON). The retry
+ * carries the same `Nats-Msg-Id`, so an event the first attempt did store is answered
+ * `duplicate: true` rather than stored twice. Timeouts and refusals are not retried here.
+ */
+async function publishWithAck(core: BusCore, subject: string, data: string, msgID: string, h: ReturnType<typeof headers>) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await core.js.publish(subject, data, { msgID, headers: h, timeout: core.options.ackTimeoutMs });
+    } catch (err) {
+      const unreadable = err instanceof SyntaxError || (err instanceof Error && err.message === 'invalid ack response');
+      if (!unreadable || attempt >= UNREADABLE_ACK_RETRIES) throw err;
+      core.log?.warn({ err, subject, eventId: msgID, attempt: attempt + 1 }, 'unreadable JetStream ack; publishing again with the same message id');
+    }
   }
 }
 

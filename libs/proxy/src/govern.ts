@@ -244,6 +244,10 @@ export async function govern(rt: Runtime, input: GovernInput): Promise<Verdict> 
     if (flight.killed) return killDeny(flight.killed);
     if (flight.abort.signal.aborted) return { kind: 'answer', run, answer: unavailable('The agent went away.'), outcome: 'client_aborted' };
     rt.log.warn({ err, actionId: input.actionId }, 'no recorded decision; answering 503');
+    if (isTameFlareError(err, 'TF_ERR_VAULT_SECRET_MISSING')) {
+      // Configuration, not an outage: name the secret so the operator knows what to set.
+      return { kind: 'answer', run, answer: unavailable(`${err.message}. Set it with \`tf secret set\`; the request was not forwarded.`, { action, actionId: input.actionId }), outcome: 'unavailable' };
+    }
     const why = err instanceof Timeout ? 'No decision arrived in time' : 'The decision could not be obtained or recorded';
     return { kind: 'answer', run, answer: unavailable(`${why}, so the request was not forwarded. It is safe to retry.`, { action, actionId: input.actionId }), outcome: 'unavailable' };
   }

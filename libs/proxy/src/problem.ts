@@ -42,6 +42,13 @@ export interface Problem {
   approvalId?: string;
   killSwitchId?: string;
   requestId?: string;
+  /**
+   * The same answer in the shape API SDKs read errors from (`error.type`, `error.message`):
+   * stripe-node takes a 4xx body without an `error` member for a successful result, and the
+   * OpenAI and Anthropic SDKs hand the agent only `error`. It repeats the extension members
+   * (action, rule, reason, decision id) so an agent on an SDK still learns why.
+   */
+  error: { type: string; message: string; status: number } & Partial<Omit<Problem, 'type' | 'title' | 'detail' | 'status' | 'error'>>;
 }
 
 /** A gateway answer: status, problem body and extra headers. */
@@ -52,7 +59,9 @@ export interface GatewayAnswer {
 
 /** Builds a problem. `detail` should say what happened and what to do, in one sentence. */
 export function problem(type: string, status: number, title: string, detail: string, extra: Partial<Problem> = {}): Problem {
-  return { type, title, status, detail, ...extra };
+  const short = type.slice(type.lastIndexOf(':') + 1).replace(/-/g, '_');
+  const { error: _ignored, ...members } = extra;
+  return { type, title, status, detail, ...members, error: { ...members, type: `tameflare_${short}`, message: detail, status } };
 }
 
 function headerList(p: Problem, body: Buffer, extra: Record<string, string> | undefined, requestId: string | undefined): Record<string, string> {

@@ -5,6 +5,7 @@ import { startApprovalHold } from './approval-hold.ts';
 import { limitsOf, overridesOf, stateDirOf, timeoutsOf, upstreamCaOf, type IngressSettings } from './config.ts';
 import { startConnectorRoutes } from './connector-routes.ts';
 import { createDecisionClient } from './decision-client.ts';
+import { createEventOutbox } from './event-outbox.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startKillSwitchSync } from './kill-switch-sync.ts';
 import { startRunDirectory } from './run-directory.ts';
@@ -58,6 +59,7 @@ export async function startIngress(deps: IngressDeps): Promise<Ingress> {
       log: logger,
     });
     stops.push(() => approvals.stop());
+    const outbox = createEventOutbox(bus, { log: logger });
 
     const proxy = createProxyServer({
       ingressId,
@@ -65,7 +67,7 @@ export async function startIngress(deps: IngressDeps): Promise<Ingress> {
       authenticate: (token) => runs.lookup(token),
       route: (target, identity) => routes.route(target, identity),
       classify: (input) => routes.classify(input),
-      record: (event) => bus.publishEvent(event).then(() => undefined),
+      record: (event) => outbox.record(event),
       decide: createDecisionClient(bus, { ingress: ingressKey, privateKey: keys.privateKey, timeoutMs: settings.decisionTimeoutMs }),
       approvals,
       killSwitch: kill.state,
@@ -98,6 +100,7 @@ export async function startIngress(deps: IngressDeps): Promise<Ingress> {
         stopped ??= (async () => {
           await heartbeat.stop();
           await proxy.close({ graceMs });
+          await outbox.flush(Math.min(graceMs, 5000));
           for (const s of stops.reverse()) await s().catch(() => undefined);
         })();
         return stopped;

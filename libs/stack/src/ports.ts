@@ -14,8 +14,17 @@ function tryListen(port: number): Promise<number | null> {
   });
 }
 
-/** A port free on 127.0.0.1 a moment ago. */
+/**
+ * A port free on 127.0.0.1 a moment ago, chosen below Linux's ephemeral range (32768–60999):
+ * a port the kernel picked with `listen(0)` comes from that range, where the source ports of
+ * outgoing connections come from too, so a service restarted on it could find it taken by some
+ * client's connection.
+ */
 export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = await tryListen(15_000 + Math.floor(Math.random() * 17_000));
+    if (p !== null) return p;
+  }
   const p = await tryListen(0);
   if (p === null) throw new StackError(StackErrorCode.PortInUse, 'no free TCP port on 127.0.0.1');
   return p;

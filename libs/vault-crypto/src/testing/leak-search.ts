@@ -95,9 +95,16 @@ export async function searchPostgres(db: SqlQueryable, needles: readonly Needle[
     for (const col of tb.cols) {
       for (const n of needles) {
         const text = n.bytes.toString('utf8');
+        // Raw key bytes may hold NUL or invalid UTF-8: no text column can contain them (PostgreSQL
+        // refuses both), so those needles are searched in bytea only; their encoded forms
+        // (base64, hex...) are needles of their own.
+        const textual = !n.bytes.includes(0) && Buffer.from(text, 'utf8').equals(n.bytes);
+        if (!textual && col.type !== 'bytea') continue;
         const r =
           col.type === 'bytea'
-            ? await db.query(`SELECT count(*)::int AS n FROM ${from} WHERE position($1::bytea IN ${ident(col.c)}) > 0 OR strpos(${ident(col.c)}::text, $2::text) > 0`, [n.bytes, text])
+            ? textual
+              ? await db.query(`SELECT count(*)::int AS n FROM ${from} WHERE position($1::bytea IN ${ident(col.c)}) > 0 OR strpos(${ident(col.c)}::text, $2::text) > 0`, [n.bytes, text])
+              : await db.query(`SELECT count(*)::int AS n FROM ${from} WHERE position($1::bytea IN ${ident(col.c)}) > 0`, [n.bytes])
             : await db.query(`SELECT count(*)::int AS n FROM ${from} WHERE strpos(${ident(col.c)}::text, $1::text) > 0`, [text]);
         if (Number(r.rows[0].n) > 0) hits.push({ where: `postgres ${tb.s}.${tb.t}.${col.c} (${r.rows[0].n} rows)`, form: n.label });
       }

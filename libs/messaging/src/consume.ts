@@ -41,6 +41,20 @@ export interface ConsumeOptions extends EnsureConsumerOptions {
   /** Delay before redelivery of messages left unsettled when the handler throws (ms, default 1000). */
   nakDelayMs?: number;
   /**
+   * A batch closes when no further message arrives within this time (ms, default 5). Closing on
+   * time rather than on the server's pending count matters with several replicas: the count
+   * never reaches 0 for one replica while another pulls the rest, and its last messages would
+   * wait for the ack wait.
+   */
+  lingerMs?: number;
+  /**
+   * Batches handled at once (default 1). With 2, the next batch is pulled while the previous one
+   * is handled; the handler must then be safe to run concurrently.
+   */
+  concurrency?: number;
+  /** Called when the handler throws, instead of the default error log (the batch is nak'ed either way). */
+  onError?: (err: unknown, size: number) => void;
+  /**
    * Create the durable consumer with these settings if it does not exist yet (default true).
    * An existing consumer keeps its settings: use `ensureConsumer` to change them.
    */
@@ -60,9 +74,11 @@ export interface ConsumerHandle {
 /**
  * Runs a shared durable pull consumer: every replica that calls this with the same durable
  * shares the messages. Messages are pulled `batchSize` at a time and handed over in batches
- * that close as soon as the consumer is caught up, so a trickle is handled at once and a
- * backlog in full batches.
+ * that close when full or when no message arrived for `lingerMs`, so a trickle is handled at
+ * once and a backlog in full batches.
  */
+const LINGER = Symbol('linger');
+
 export async function consume(core: BusCore, ref: DurableConsumerRef, handler: BatchHandler, options: ConsumeOptions = {}): Promise<ConsumerHandle> {
   const batchSize = options.batchSize ?? 100;
   const autoAck = options.autoAck ?? true;
@@ -92,7 +108,8 @@ export async function consume(core: BusCore, ref: DurableConsumerRef, handler: B
       if (autoAck) for (const m of batch) if (!m.settled) m.ack();
     } catch (err) {
       failSpan(span, err);
-      core.log?.error({ err, durable: ref.durable, size: batch.length }, 'batch handler failed; unsettled messages will be redelivered');
+      if (options.onError) options.onError(err, batch.length);
+      else core.log?.error({ err, durable: ref.durable, size: batch.length }, 'batch handler failed; unsettled messages will be redelivered');
       for (const m of batch) if (!m.settled) m.nak(nakDelayMs);
     } finally {
       span.end();
@@ -100,19 +117,39 @@ export async function consume(core: BusCore, ref: DurableConsumerRef, handler: B
     }
   };
 
+  const lingerMs = options.lingerMs ?? 5;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const running = new Set<Promise<void>>();
+  const it = messages[Symbol.asyncIterator]();
   const done = (async () => {
-    let batch: ConsumedMessage[] = [];
-    for await (const jm of messages) {
-      batch.push(wrap(jm, termWithReason));
-      // The server's count of messages still waiting after this one: 0 means caught up.
-      if (batch.length >= batchSize || jm.info.pending === 0) {
-        const b = batch;
-        batch = [];
-        await runBatch(b);
+    let next: Promise<IteratorResult<JsMsg>> | null = null;
+    for (let ended = false; !ended; ) {
+      next ??= it.next();
+      const first = await next;
+      next = null;
+      if (first.done) return;
+      const batch: ConsumedMessage[] = [wrap(first.value, termWithReason)];
+      while (batch.length < batchSize) {
+        next ??= it.next();
+        let timer: NodeJS.Timeout | undefined;
+        const r = await Promise.race([next, new Promise<typeof LINGER>((resolve) => (timer = setTimeout(resolve, lingerMs, LINGER)))]);
+        clearTimeout(timer);
+        if (r === LINGER) break;
+        next = null;
+        if (r.done) {
+          ended = true;
+          break;
+        }
+        batch.push(wrap(r.value, termWithReason));
       }
+      const work = runBatch(batch);
+      running.add(work);
+      void work.finally(() => running.delete(work));
+      if (running.size >= concurrency) await Promise.race(running);
     }
-    if (batch.length) await runBatch(batch);
-  })().catch((err) => core.log?.error({ err, durable: ref.durable }, 'consumer loop ended with an error'));
+  })()
+    .catch((err) => core.log?.error({ err, durable: ref.durable }, 'consumer loop ended with an error'))
+    .finally(() => Promise.all(running));
 
   const stop = async () => {
     messages.stop();

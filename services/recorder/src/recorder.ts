@@ -1,7 +1,6 @@
 import { Consumers } from '@tameflare/contracts';
 import { createPostgresEventStore, isUnavailable, type PostgresEventStore } from '@tameflare/event-store';
 import type { Bus } from '@tameflare/messaging';
-import { pullBatches, type PullBatchesHandle } from './pull-batches.ts';
 import { createBatchRecorder } from './record-batch.ts';
 import { migrateRejectedMessages } from './rejected-messages.ts';
 import { startRelay, type Relay } from './relay.ts';
@@ -95,8 +94,13 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   await bus.ensureStreams();
   const ref = Consumers.recorder;
   const handler = createBatchRecorder({ store, recorderSchema, stream: ref.stream, log, onStore, backoffMs });
-  const consumer: PullBatchesHandle = await pullBatches(bus, ref, handler, {
+  const consumer = await bus.consume(ref, handler, {
     batchSize,
+    // The handler settles every message itself; what it leaves is redelivered after the ack wait.
+    autoAck: false,
+    nakDelayMs: 500,
+    // The next batch is validated while the previous one is appended (appendIdempotent is safe concurrently).
+    concurrency: 2,
     ackWaitMs: options.ackWaitMs ?? 10_000,
     maxAckPending: Math.max(1000, batchSize * 8),
     // Unavailability is already reported once by onStore; anything else is logged per batch.

@@ -36,7 +36,14 @@ CREATE TABLE IF NOT EXISTS "${schema}".rejected_messages (
 }
 
 export async function migrateRejectedMessages(q: Queryable, schema: string): Promise<void> {
-  await q.query({ text: rejectedMessagesSql(schema) });
+  try {
+    await q.query({ text: rejectedMessagesSql(schema) });
+  } catch (err) {
+    // Two replicas starting together race on CREATE ... IF NOT EXISTS, which PostgreSQL reports
+    // as a unique violation in its catalog; the other replica created it, so once more is a no-op.
+    if ((err as { code?: string }).code !== '23505') throw err;
+    await q.query({ text: rejectedMessagesSql(schema) });
+  }
 }
 
 /** Stores rejected messages on `q` (the transaction that records the rest of the batch). */

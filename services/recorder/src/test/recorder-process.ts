@@ -34,7 +34,7 @@ export async function startRecorderProcess(env: Record<string, string>, options:
   };
   const p: RecorderProcess = { proc, healthPort, exited, output: () => out, readyz, kill: (sig) => proc.kill(sig) };
   if (options.waitReady !== false) {
-    await waitFor(() => readyz().then((r) => r.status === 200).catch(() => false), { timeoutMs: 30_000, what: `recorder ready (output: ${out.slice(-500)})` });
+    await waitFor(() => readyz().then((r) => r.status === 200).catch(() => false), { timeoutMs: 30_000, get what() { return `recorder ready (output: ${out.slice(-1500)})`; } });
   }
   return p;
 }

@@ -27,3 +27,4 @@ export * from './commands/approval.ts';
 export * from './commands/control.ts';
 export * from './permissions.ts';
 export * from './commands/control-admin.ts';
+export { decoder } from './decoder.ts';

@@ -1,6 +1,5 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { TSchema, Static } from '@sinclair/typebox';
 import {
+  decoder,
   ApprovalClaimRequestSchema,
   ApprovalOpenRequestSchema,
   ApprovalStatusRequestSchema,
@@ -11,20 +10,12 @@ import {
 } from '@tameflare/contracts';
 import { ApprovalErrorCode, approvalError } from '@tameflare/approvals';
 
-/** A decoder that refuses anything off-contract with `TF_ERR_APPROVAL_INVALID`, naming the first bad path. */
-function decoder<S extends TSchema>(schema: S, what: string): (value: unknown) => Static<S> {
-  const check = TypeCompiler.Compile(schema);
-  return (value) => {
-    if (check.Check(value)) return value;
-    const e = check.Errors(value).First();
-    throw approvalError(ApprovalErrorCode.Invalid, `${what}: ${e ? `${e.path || '/'} ${e.message}` : 'invalid'}`);
-  };
-}
+const refuse = (message: string) => approvalError(ApprovalErrorCode.Invalid, message);
 
-export const decodeOpen = decoder(ApprovalOpenRequestSchema, 'approval open request');
-export const decodeStatus = decoder(ApprovalStatusRequestSchema, 'approval status request');
-export const decodeClaim = decoder(ApprovalClaimRequestSchema, 'approval claim request');
-export const decodeVote = decoder(ApprovalVoteRequestSchema, 'approval vote request');
-export const decodeConnector = decoder(ConnectorEntrySchema, 'connector entry');
-export const decodeKillSwitch = decoder(KillSwitchEntrySchema, 'kill switch entry');
-export const decodeVaultRelease = decoder(VaultReleaseReplySchema, 'vault release reply');
+export const decodeOpen = decoder(ApprovalOpenRequestSchema, 'approval open request', refuse);
+export const decodeStatus = decoder(ApprovalStatusRequestSchema, 'approval status request', refuse);
+export const decodeClaim = decoder(ApprovalClaimRequestSchema, 'approval claim request', refuse);
+export const decodeVote = decoder(ApprovalVoteRequestSchema, 'approval vote request', refuse);
+export const decodeConnector = decoder(ConnectorEntrySchema, 'connector entry', refuse);
+export const decodeKillSwitch = decoder(KillSwitchEntrySchema, 'kill switch entry', refuse);
+export const decodeVaultRelease = decoder(VaultReleaseReplySchema, 'vault release reply', refuse);

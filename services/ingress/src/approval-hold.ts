@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import {
+  decoder,
   ApprovalClaimReplySchema,
   ApprovalStatusReplySchema,
   Commands,
@@ -11,7 +12,6 @@ import {
 } from '@tameflare/contracts';
 import type { Bus, Listener } from '@tameflare/messaging';
 import type { ApprovalHold, ApprovalResult, ApprovalWaitInput } from '@tameflare/proxy';
-import { decoder } from './decode.ts';
 import { unseal } from './decision-client.ts';
 
 const decodeStatus = decoder(ApprovalStatusReplySchema, 'the approval status reply');

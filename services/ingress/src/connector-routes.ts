@@ -1,8 +1,7 @@
-import { Buckets, ConnectorEntrySchema, type ConnectorEntry } from '@tameflare/contracts';
+import { decoder, Buckets, ConnectorEntrySchema, type ConnectorEntry } from '@tameflare/contracts';
 import { createClassifier, type Classifier } from '@tameflare/connectors';
 import type { Bus, KvWatch } from '@tameflare/messaging';
 import type { Classification, ClassifyInput, Identity, Route, Target } from '@tameflare/proxy';
-import { decoder } from './decode.ts';
 
 const decodeConnector = decoder(ConnectorEntrySchema, 'a tf_connectors entry');
 

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import {
+  decoder,
   Commands,
   ContractError,
   ContractErrorCode,
@@ -13,7 +14,6 @@ import {
 import type { Bus } from '@tameflare/messaging';
 import type { DecideResult, ReleasedCredential } from '@tameflare/proxy';
 import { openCredential } from '@tameflare/vault-crypto';
-import { decoder } from './decode.ts';
 
 const decodeReply = decoder(DecideReplySchema, 'the policy reply');
 

@@ -1,7 +1,6 @@
-import { Buckets, ControlSubjects, KillSwitchEntrySchema, killSwitchScopeKey, type KillSwitchAck, type KillSwitchEntry } from '@tameflare/contracts';
+import { decoder, Buckets, ControlSubjects, KillSwitchEntrySchema, killSwitchScopeKey, type KillSwitchAck, type KillSwitchEntry } from '@tameflare/contracts';
 import type { Bus, KvWatch } from '@tameflare/messaging';
 import { createKillSwitchState, type KillSwitchState } from '@tameflare/proxy';
-import { decoder } from './decode.ts';
 
 const decodeEntry = decoder(KillSwitchEntrySchema, 'a tf_killswitch entry');
 

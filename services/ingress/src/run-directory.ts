@@ -1,7 +1,6 @@
-import { Buckets, RunEntrySchema, sha256Hex, type RunEntry } from '@tameflare/contracts';
+import { decoder, Buckets, RunEntrySchema, sha256Hex, type RunEntry } from '@tameflare/contracts';
 import type { Bus, KvWatch } from '@tameflare/messaging';
 import type { Identity } from '@tameflare/proxy';
-import { decoder } from './decode.ts';
 
 const decodeRun = decoder(RunEntrySchema, 'a tf_runs entry');
 

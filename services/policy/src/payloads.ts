@@ -1,10 +1,7 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { Static, TSchema } from '@sinclair/typebox';
 import {
+  decoder,
   ApprovalOpenReplySchema,
   ConnectorEntrySchema,
-  ContractError,
-  ContractErrorCode,
   DecideRequestSchema,
   GatewayEntrySchema,
   PolicyEntrySchema,
@@ -13,15 +10,6 @@ import {
   VaultReleaseReplySchema,
 } from '@tameflare/contracts';
 
-/** A decoder for `serve({ decode })` and KV watches: checks against the schema, naming the first bad path. */
-function decoder<S extends TSchema>(schema: S, what: string): (payload: unknown) => Static<S> {
-  const check = TypeCompiler.Compile(schema);
-  return (payload) => {
-    if (check.Check(payload)) return payload;
-    const e = check.Errors(payload).First();
-    throw new ContractError(ContractErrorCode.Schema, `invalid ${what} at ${e?.path || '/'}: ${e?.message ?? 'invalid'}`);
-  };
-}
 
 export const decodeDecide = decoder(DecideRequestSchema, 'decide request');
 export const decodePublish = decoder(PublishPolicyRequestSchema, 'policy publish request');

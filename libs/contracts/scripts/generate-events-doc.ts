@@ -206,7 +206,25 @@ export function renderEventsDoc(): string {
       `| [\`${type}\`](#${type.toLowerCase()}) | ${versions} | \`${pattern(e.subject as (d: unknown) => string)}\` | \`${pattern(e.stream as (d: unknown) => string)}\` | ${e.hotPath ? 'request path (JetStream first)' : 'event store, relayed'} |`,
     );
   }
-  L.push('');
+  L.push(
+    '',
+    'Three facts of an action are members of these events rather than events of their own, because each is produced',
+    'by the same process at the same instant as the event that carries it, and a separate event would add a',
+    'JetStream write to every request on the hot path:',
+    '',
+    '- **classified**: `ActionRequested.data.action` (type, connector, resource, parameters, risk, notes) with',
+    '  `classifierVersion`; the ingress classifies before it publishes, so no request is recorded unclassified.',
+    '- **forwarded**: `ActionCompleted.data.forwarded` (true when the request reached the upstream) with `upstreamMs`.',
+    '- **credential used**: `ActionCompleted.data.credential` (secret name and version injected into that request);',
+    '  `CredentialReleased` records the vault handing it, sealed, to one ingress instance.',
+    '',
+    'Every `ActionRequested` has exactly one `ActionCompleted`, whatever the outcome, so the audit can be checked id by id.',
+    'Approval and kill-switch events are appended to the event store by their service and reach `TF_EVENTS` through the',
+    'recorder\'s relay; the approval service also publishes them at once (same message id), so a held request hears of a',
+    'grant without waiting for the relay. A subscriber should treat the event id as the key: inside the duplicate window',
+    'JetStream keeps one copy, after it a relayed copy can arrive again.',
+    '',
+  );
   for (const [type, e] of Object.entries(eventCatalog)) {
     L.push(`### ${type}`, '', `Subject \`${pattern(e.subject as (d: unknown) => string)}\`, family \`${e.family}\`, latest version ${e.latest}.`, '');
     for (const [v, schema] of Object.entries(e.versions)) L.push(...schemaBlock(`<code>${type}</code> v${v}: JSON Schema of <code>data</code>`, schema));

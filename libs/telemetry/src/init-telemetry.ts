@@ -2,7 +2,7 @@ import { trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, InMemorySpanExporter, NoopSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, InMemorySpanExporter, NoopSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { hostname } from 'node:os';
 
@@ -49,8 +49,11 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   let processor: SpanProcessor;
   if (memory) processor = new SimpleSpanProcessor({ exporter: memory });
   else if (exporting) processor = new BatchSpanProcessor({ exporter: new OTLPTraceExporter() });
-  // A provider with a no-op processor still samples and gives spans real trace ids.
   else processor = new NoopSpanProcessor();
+  // With nowhere to send spans, recording them is pure cost on the hot path: an unsampled span
+  // still gets real trace and span ids, so traceparent headers, event metadata and log lines
+  // keep tying everything together. A caller's sampled trace is honoured only when exporting.
+  const sampler = memory || exporting ? new ParentBasedSampler({ root: new AlwaysOnSampler() }) : new AlwaysOffSampler();
 
   const sdk = new NodeSDK({
     autoDetectResources: false,
@@ -63,6 +66,7 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
       ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
     }),
     spanProcessors: [processor],
+    sampler,
     // Metrics and OTel logs are not used (logs go through pino): keep the SDK from
     // starting exporters for them from OTEL_* defaults.
     metricReaders: [],

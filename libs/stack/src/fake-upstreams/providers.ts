@@ -63,6 +63,12 @@ export function handleGithub(req: SeenRequest): Reply {
   if (issues && req.method === 'GET') return { status: 200, body: [{ number: 1, title: 'First issue', state: 'open' }] };
   if (issues && req.method === 'POST') return { status: 201, body: { number: 2, title: json(req.body).title ?? '', state: 'open' } };
   if (path === '/user' && req.method === 'GET') return { status: 200, body: { login: 'demo-bot', id: 1, type: 'Bot' } };
+  // An upstream that reflects the key it was sent, in a header and in the body (a debug endpoint,
+  // an error page quoting the request): what the gateway must redact before the agent sees it.
+  if (path === '/meta/echo' && req.method === 'GET') {
+    const auth = String(req.headers.authorization ?? '');
+    return { status: 200, headers: { 'x-echo-authorization': auth }, body: { authorization: auth, token: auth.replace(/^Bearer /, '') } };
+  }
   return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
 }
 
